@@ -1,0 +1,17 @@
+"""Reflex configuration: database and Redis come from the same settings the services use."""
+
+import reflex as rx
+
+from smartspec_app.settings import get_settings
+
+settings = get_settings()
+settings.data_dir.mkdir(parents=True, exist_ok=True)
+
+config = rx.Config(
+    app_name="smartspec_app",
+    db_url=settings.resolved_database_url,
+    redis_url=settings.redis_url or None,
+    telemetry_enabled=False,
+    show_built_with_reflex=False,
+    plugins=[rx.plugins.RadixThemesPlugin(), rx.plugins.SitemapPlugin()],
+)

@@ -1,0 +1,128 @@
+"""A task's live progress and result, and the "My generations" list."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from smartspec_app.state.generation import GenerationState, TaskView
+
+STATUS_COLORS = {"pending": "gray", "running": "blue", "completed": "green", "failed": "red", "cancelled": "gray"}
+
+
+def status_badge(task: rx.Var[TaskView], element_id: str = "") -> rx.Component:
+    return rx.badge(
+        task.status,
+        color_scheme=rx.match(task.status, *STATUS_COLORS.items(), "gray"),
+        id=element_id or None,
+        variant="soft",
+    )
+
+
+def media(task: rx.Var[TaskView], url: rx.Var[str]) -> rx.Component:
+    return rx.match(
+        task.task_type,
+        ("video", rx.el.video(src=url, controls=True, class_name="result-video", style={"width": "100%", "border-radius": "8px"})),
+        ("speech", rx.el.audio(src=url, controls=True, class_name="result-audio", style={"width": "100%"})),
+        rx.image(src=url, alt=task.prompt, class_name="result-image", width="100%", border_radius="8px"),
+    )
+
+
+def sandbox_label(task: rx.Var[TaskView]) -> rx.Component:
+    return rx.cond(
+        task.provider == "sandbox",
+        rx.tooltip(
+            rx.badge("sandbox", color_scheme="orange", class_name="sandbox-badge"),
+            content="Rendered locally by the offline sandbox, not by an AI model",
+        ),
+    )
+
+
+def current_task_panel() -> rx.Component:
+    task = GenerationState.current_task
+    return rx.cond(
+        task.id != "",
+        rx.card(
+            rx.vstack(
+                rx.hstack(
+                    status_badge(task, "task-status"),
+                    sandbox_label(task),
+                    rx.text(task.model_name, weight="medium"),
+                    rx.spacer(),
+                    rx.text(task.progress.to_string() + "%", id="task-progress-text", size="2"),
+                    width="100%",
+                    align="center",
+                ),
+                rx.progress(value=task.progress, max=100, id="task-progress", width="100%"),
+                rx.text(task.status_detail, id="task-detail", size="2", color_scheme="gray"),
+                rx.cond(
+                    task.error_message != "",
+                    rx.callout(task.error_message, color_scheme="red", icon="circle_x", id="task-error", width="100%"),
+                ),
+                rx.cond(
+                    task.status == "completed",
+                    rx.grid(
+                        rx.foreach(task.output_urls, lambda url: media(task, url)), columns="2", spacing="3", width="100%", id="task-result"
+                    ),
+                ),
+                rx.text(task.prompt, size="2", color_scheme="gray", trim="end"),
+                spacing="3",
+                width="100%",
+            ),
+            width="100%",
+            id="current-task",
+        ),
+    )
+
+
+def _thumb(task: rx.Var[TaskView]) -> rx.Component:
+    return rx.box(
+        rx.cond(
+            task.thumbnail_url != "",
+            rx.image(src=task.thumbnail_url, width="64px", height="64px", object_fit="cover", border_radius="6px"),
+            rx.center(
+                rx.match(task.task_type, ("video", rx.icon("film")), ("speech", rx.icon("audio_lines")), rx.icon("image")),
+                width="64px",
+                height="64px",
+                background="var(--gray-a3)",
+                border_radius="6px",
+            ),
+        ),
+        flex_shrink="0",
+    )
+
+
+def task_row(task: rx.Var[TaskView]) -> rx.Component:
+    return rx.hstack(
+        _thumb(task),
+        rx.vstack(
+            rx.hstack(status_badge(task), sandbox_label(task), rx.text(task.model_name, size="2", weight="medium"), align="center"),
+            rx.text(task.prompt, size="2", trim="end", max_width="40em"),
+            rx.cond(task.active, rx.progress(value=task.progress, max=100, width="12em")),
+            rx.cond(task.error_message != "", rx.text(task.error_message, size="1", color_scheme="red")),
+            spacing="1",
+            align="start",
+        ),
+        rx.spacer(),
+        rx.text(task.created_at, size="1", color_scheme="gray"),
+        class_name="task-row",
+        width="100%",
+        align="center",
+        padding="0.5em",
+        border_radius="8px",
+        cursor="pointer",
+        _hover={"background": "var(--gray-a3)"},
+        on_click=GenerationState.show_task(task.id),
+    )
+
+
+def task_history() -> rx.Component:
+    return rx.vstack(
+        rx.heading("My generations", size="5"),
+        rx.cond(
+            GenerationState.tasks.length() > 0,
+            rx.vstack(rx.foreach(GenerationState.tasks, task_row), width="100%", spacing="1", id="task-history"),
+            rx.text("Nothing generated yet.", color_scheme="gray"),
+        ),
+        width="100%",
+        spacing="3",
+    )

@@ -1,0 +1,56 @@
+"""Builds the Reflex app: pages, the REST/sandbox/media routes, and the in-process task consumer."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+
+import reflex as rx
+
+from smartspec_app.api import build_api
+from smartspec_app.models import ALL_TABLES
+from smartspec_app.pages.auth import login_page, signup_page
+from smartspec_app.pages.generate import generate_page, generations_page
+from smartspec_app.pages.index import index_page
+from smartspec_app.settings import get_settings
+from smartspec_app.state.auth import AuthState
+from smartspec_app.state.generation import GenerationState
+
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+for table in ALL_TABLES:  # so `reflex db makemigrations` sees our SQLModel tables
+    rx.ModelRegistry.register(table)
+
+
+def _point_worker_at_this_backend() -> None:
+    """The worker reaches the sandbox over HTTP; default to this backend's own address."""
+    if not os.environ.get("SMARTSPEC_INTERNAL_URL"):
+        api_url = rx.config.get_config().api_url.replace("localhost", "127.0.0.1")
+        os.environ["SMARTSPEC_INTERNAL_URL"] = api_url
+        get_settings.cache_clear()
+
+
+@contextlib.asynccontextmanager
+async def task_consumer():
+    if not get_settings().worker_in_process:
+        yield
+        return
+    from smartspec_app.services.worker import embedded_consumer
+
+    with embedded_consumer():
+        yield
+
+
+_point_worker_at_this_backend()
+
+app = rx.App(
+    theme=rx.theme(accent_color="violet", radius="large"),
+    api_transformer=build_api(),
+)
+app.register_lifespan_task(task_consumer)
+app.add_page(index_page, route="/", title="SmartSpec Pro — AI images, video and speech", on_load=AuthState.load_user)
+app.add_page(signup_page, route="/signup", title="Sign up · SmartSpec Pro", on_load=AuthState.clear_auth_error)
+app.add_page(login_page, route="/login", title="Log in · SmartSpec Pro", on_load=AuthState.clear_auth_error)
+app.add_page(generate_page, route="/generate", title="Generate · SmartSpec Pro", on_load=GenerationState.on_load)
+app.add_page(generations_page, route="/generations", title="My generations · SmartSpec Pro", on_load=GenerationState.on_load)
