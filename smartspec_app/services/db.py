@@ -13,9 +13,13 @@ from sqlmodel import Session, SQLModel, create_engine
 from smartspec_app.settings import get_settings
 
 
-@lru_cache(maxsize=8)
 def get_engine(url: str | None = None) -> Engine:
-    url = url or get_settings().resolved_database_url
+    """The engine of `url`, or of the configured database when none is given."""
+    return _engine_for(url or get_settings().resolved_database_url)
+
+
+@lru_cache(maxsize=16)
+def _engine_for(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 

@@ -1,0 +1,97 @@
+"""Shared fixtures: real databases (a SQLite file, and PostgreSQL when it answers), a temporary
+storage directory, and settings pointed at a temporary data directory."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, create_engine
+
+from smartspec_app.services.db import create_tables, get_engine
+from smartspec_app.services.storage import LocalStorage
+from smartspec_app.settings import reload_settings
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+
+
+def postgres_available() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _db_params() -> list:
+    params = [pytest.param("sqlite", id="sqlite")]
+    marks = [pytest.mark.postgres]
+    if not postgres_available():
+        marks.append(pytest.mark.skip(reason="no PostgreSQL on 127.0.0.1:5432"))
+    params.append(pytest.param("postgres", id="postgres", marks=marks))
+    return params
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Settings read a fresh DATA_DIR (and no kie.ai key) for the test."""
+    directory = tmp_path / "data"
+    directory.mkdir()
+    monkeypatch.setenv("DATA_DIR", str(directory))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("KIE_AI_API_KEY", raising=False)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    reload_settings()
+    yield directory
+    monkeypatch.undo()
+    reload_settings()
+
+
+@pytest.fixture(params=_db_params())
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A real, empty database: a SQLite file, or a private schema in PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    get_engine(f"{POSTGRES_URL}?options=-csearch_path%3D{schema}").dispose()
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def engine(db_url: str) -> Engine:
+    """The database of `db_url` with the schema built from the models."""
+    eng = get_engine(db_url)
+    create_tables(eng)
+    return eng
+
+
+@pytest.fixture
+def app_env(data_dir: Path, db_url: str, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Settings (and so the services' default engine) point at the test database and data dir."""
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    reload_settings()
+    return data_dir
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as s:
+        yield s
+
+
+@pytest.fixture
+def storage(tmp_path: Path) -> LocalStorage:
+    return LocalStorage(tmp_path / "media")

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.support.browser import launch
+from tests.support.live_app import LiveApp
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
+    """The real app, built for production, serving pages, websocket and API on one port."""
+    app = LiveApp(
+        tmp_path_factory.mktemp("live") / "data",
+        extra_env={"SANDBOX_SECONDS_IMAGE": "4", "SANDBOX_SECONDS_VIDEO": "3", "SANDBOX_SECONDS_SPEECH": "2"},
+    )
+    app.start()
+    yield app
+    app.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = launch(p)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(20_000)
+    yield pg
+    context.close()
+
+
+def db_count(app: LiveApp, sql: str, *args) -> int:
+    with sqlite3.connect(Path(app.data_dir) / "smartspec.db") as conn:
+        return conn.execute(sql, args).fetchone()[0]

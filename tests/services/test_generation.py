@@ -1,0 +1,208 @@
+"""The generation lifecycle against the live sandbox over real HTTP, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from sqlmodel import Session, select
+
+from smartspec_app.api import build_api
+from smartspec_app.models import GenerationTask, SandboxJob, TaskStatus, User, utcnow
+from smartspec_app.services import auth, generation
+from smartspec_app.services.db import session_scope
+from smartspec_app.services.downloads import UrlPolicy
+from smartspec_app.services.errors import ValidationError
+from smartspec_app.services.providers.kie import KieProvider
+from smartspec_app.services.storage import LocalStorage
+from smartspec_app.settings import reload_settings
+from tests.support.servers import serve
+
+
+@pytest.fixture
+def sandbox_url(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("SANDBOX_SECONDS_IMAGE", "0.6")
+    monkeypatch.setenv("SANDBOX_SECONDS_SPEECH", "0.3")
+    monkeypatch.setenv("SANDBOX_SECONDS_VIDEO", "0.5")
+    reload_settings()
+    with serve(build_api()) as url:
+        yield url
+
+
+@pytest.fixture
+def user(engine) -> User:
+    with session_scope(engine) as s:
+        return auth.create_user(s, "maker@example.com", "a long password")
+
+
+def make_ctx(engine, storage: LocalStorage, sandbox_url: str, worker_id: str = "w1") -> generation.WorkerContext:
+    base = f"{sandbox_url}/sandbox/kie"
+    return generation.WorkerContext(
+        session_factory=lambda: session_scope(engine),
+        storage=storage,
+        provider_for=lambda _name: KieProvider("sandbox", base, backoff_base=0.01),
+        url_policy_for=lambda _name: UrlPolicy(trusted_prefix=base),
+        max_download_bytes=50_000_000,
+        worker_id=worker_id,
+    )
+
+
+def start(engine, user: User, task_type: str, model_id: str, prompt: str, params: dict | None = None) -> str:
+    with session_scope(engine) as s:
+        return generation.start_generation(s, user, task_type, model_id, prompt, params, "sandbox").id
+
+
+def run_to_end(ctx: generation.WorkerContext, task_id: str, timeout: float = 30) -> list[float]:
+    delays: list[float] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        delay = generation.advance_task(ctx, task_id)
+        if delay is None:
+            return delays
+        delays.append(delay)
+        time.sleep(min(delay, 0.2))
+    raise AssertionError("task did not end")
+
+
+def load(engine, task_id: str) -> GenerationTask:
+    with Session(engine) as s:
+        return s.get(GenerationTask, task_id)
+
+
+def test_image_task_runs_to_completion_and_is_stored(engine, storage, sandbox_url, user) -> None:
+    task_id = start(engine, user, "image", "nano-banana-pro", "A red fox", {"aspect_ratio": "16:9"})
+    assert load(engine, task_id).status == TaskStatus.PENDING
+    delays = run_to_end(make_ctx(engine, storage, sandbox_url), task_id)
+    task = load(engine, task_id)
+    assert task.status == TaskStatus.COMPLETED, task.error_message
+    assert task.progress == 100 and delays, delays
+    key = f"generations/images/{user.id}/{task_id}.png"
+    assert task.output_keys == [key] and task.output_url == f"/media/{key}"
+    with Image.open(storage.path(key)) as img:
+        assert img.size[0] > img.size[1]  # 16:9 reached the sandbox
+    with Image.open(storage.path(f"thumbnails/{task_id}_thumb.jpg")) as thumb:
+        assert max(thumb.size) == 512
+    assert task.started_at and task.completed_at and task.provider_task_id
+    assert task.credits_used == 0  # the sandbox costs nothing
+
+
+def test_num_images_makes_one_provider_task_each(engine, storage, sandbox_url, user) -> None:
+    task_id = start(engine, user, "image", "flux-2/pro-text-to-image", "Three foxes", {"num_images": 3})
+    run_to_end(make_ctx(engine, storage, sandbox_url), task_id)
+    task = load(engine, task_id)
+    assert task.status == TaskStatus.COMPLETED
+    assert len(set(task.provider_task_ids)) == 3 and len(task.output_urls) == 3
+    assert all(storage.exists(k) for k in task.output_keys)
+    with Session(engine) as s:
+        assert len(s.exec(select(SandboxJob)).all()) == 3
+
+
+@pytest.mark.parametrize(
+    ("task_type", "model_id", "folder", "ext"),
+    [("speech", "elevenlabs/text-to-speech-turbo-2-5", "audio", "mp3"), ("video", "wan/2-6-text-to-video", "videos", "mp4")],
+)
+def test_speech_and_video_are_stored_in_their_folders(engine, storage, sandbox_url, user, task_type, model_id, folder, ext) -> None:
+    task_id = start(
+        engine, user, task_type, model_id, "Hello from the sandbox", {"duration": 5} if task_type == "video" else {"voice": "Aria"}
+    )
+    run_to_end(make_ctx(engine, storage, sandbox_url), task_id, timeout=60)
+    task = load(engine, task_id)
+    assert task.status == TaskStatus.COMPLETED, task.error_message
+    assert task.output_keys == [f"generations/{folder}/{user.id}/{task_id}.{ext}"]
+    assert storage.path(task.output_keys[0]).stat().st_size > 1000
+
+
+def test_provider_failure_ends_the_task_with_its_message(engine, storage, sandbox_url, user) -> None:
+    task_id = start(engine, user, "image", "nano-banana-pro", "please fail [sandbox:fail]")
+    run_to_end(make_ctx(engine, storage, sandbox_url), task_id)
+    task = load(engine, task_id)
+    assert task.status == TaskStatus.FAILED
+    assert "failed on request" in task.error_message and "501" in task.error_message
+    assert task.output_url is None and not list(Path(storage.root).rglob("*.png"))
+
+
+def test_a_held_lease_keeps_a_second_worker_out(engine, storage, sandbox_url, user) -> None:
+    task_id = start(engine, user, "image", "nano-banana-pro", "Only once")
+    with session_scope(engine) as s:
+        assert generation._claim(s, task_id, "worker-a")
+    assert generation.advance_task(make_ctx(engine, storage, sandbox_url, "worker-b"), task_id) is None
+    assert load(engine, task_id).provider_task_ids == []
+    with session_scope(engine) as s:  # the holder died: once its lease runs out, anyone may go on
+        task = s.get(GenerationTask, task_id)
+        task.lease_expires_at = utcnow() - timedelta(seconds=1)
+    run_to_end(make_ctx(engine, storage, sandbox_url, "worker-b"), task_id)
+    assert load(engine, task_id).status == TaskStatus.COMPLETED
+
+
+def test_resuming_after_a_crash_never_creates_the_provider_task_again(engine, storage, sandbox_url, user) -> None:
+    task_id = start(engine, user, "image", "nano-banana-pro", "Crash in the middle")
+    ctx = make_ctx(engine, storage, sandbox_url)
+    assert generation.advance_task(ctx, task_id) is not None  # submitted, still generating
+    first = load(engine, task_id).provider_task_ids
+    assert len(first) == 1
+    run_to_end(make_ctx(engine, storage, sandbox_url, "after-restart"), task_id)
+    assert load(engine, task_id).provider_task_ids == first
+    with Session(engine) as s:
+        assert len(s.exec(select(SandboxJob)).all()) == 1
+
+
+def test_overdue_unheld_tasks_are_found_for_recovery(engine, storage, sandbox_url, user) -> None:
+    task_id = start(engine, user, "image", "nano-banana-pro", "Lost in a crash")
+    with session_scope(engine) as s:
+        task = s.get(GenerationTask, task_id)
+        task.next_check_at = utcnow() - timedelta(minutes=5)
+    with Session(engine) as s:
+        assert generation.tasks_due(s) == [task_id]
+    run_to_end(make_ctx(engine, storage, sandbox_url), task_id)
+    with Session(engine) as s:
+        assert generation.tasks_due(s) == []
+
+
+def test_a_task_past_its_deadline_fails_with_a_clear_message(engine, storage, sandbox_url, user) -> None:
+    task_id = start(engine, user, "image", "nano-banana-pro", "Too slow")
+    with session_scope(engine) as s:
+        s.get(GenerationTask, task_id).deadline_at = utcnow() - timedelta(seconds=1)
+    assert generation.advance_task(make_ctx(engine, storage, sandbox_url), task_id) is None
+    task = load(engine, task_id)
+    assert task.status == TaskStatus.FAILED and "in time" in task.error_message
+
+
+def test_an_unreachable_provider_is_retried_not_failed(engine, storage, user) -> None:
+    task_id = start(engine, user, "image", "nano-banana-pro", "Nobody home")
+    ctx = make_ctx(engine, storage, "http://127.0.0.1:9")  # nothing listens on the discard port
+    delay = generation.advance_task(ctx, task_id)
+    task = load(engine, task_id)
+    assert delay is not None and task.status == TaskStatus.PENDING
+    assert "retrying" in task.status_detail and task.lease_owner is None
+
+
+@pytest.mark.parametrize(
+    ("prompt", "params", "field"),
+    [
+        ("", None, "prompt"),
+        ("x" * 10_000, None, "prompt"),
+        ("ok", {"aspect_ratio": "7:3"}, "aspect_ratio"),
+        ("ok", {"num_images": 99}, "num_images"),
+    ],
+)
+def test_invalid_requests_write_nothing(engine, user, prompt, params, field) -> None:
+    with pytest.raises(ValidationError) as err, session_scope(engine) as s:
+        generation.start_generation(s, user, "image", "nano-banana-pro", prompt, params, "sandbox")
+    assert err.value.field == field
+    with Session(engine) as s:
+        assert s.exec(select(GenerationTask)).all() == []
+
+
+def test_users_only_see_their_own_tasks(engine, user) -> None:
+    task_id = start(engine, user, "image", "nano-banana-pro", "Mine")
+    with session_scope(engine) as s:
+        other = auth.create_user(s, "other@example.com", "another long password")
+    with Session(engine) as s:
+        assert generation.list_tasks_for_user(s, other) == ([], 0)
+        with pytest.raises(generation.NotFound):
+            generation.get_task_for_user(s, other, task_id)
+        assert generation.get_task_for_user(s, user, task_id).id == task_id  # user is the admin (first account)

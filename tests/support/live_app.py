@@ -1,0 +1,110 @@
+"""Start the real app (`reflex run --env prod`) as a child process on a free 127.0.0.1 port."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveApp:
+    """One app process with its own data directory; start, stop or kill it, start it again."""
+
+    def __init__(self, data_dir: Path, *, backend_only: bool = False, extra_env: dict[str, str] | None = None) -> None:
+        self.data_dir = data_dir
+        self.backend_only = backend_only
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.log_path = data_dir.parent / f"app-{self.port}.log"
+        self.process: subprocess.Popen | None = None
+        self.env = {
+            **os.environ,
+            "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+            "REFLEX_USE_NPM": "1",
+            "DATA_DIR": str(data_dir),
+            "SMARTSPEC_INTERNAL_URL": self.base_url,
+            "PYTHONUNBUFFERED": "1",
+            **(extra_env or {}),
+        }
+        for name in ("DATABASE_URL", "KIE_AI_API_KEY", "REDIS_URL"):
+            self.env.pop(name, None)
+
+    def run_python(self, code: str) -> str:
+        """Run a snippet with the app's environment (same database and queue); returns stdout."""
+        done = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, env=self.env, capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            raise AssertionError(f"snippet failed:\n{done.stderr[-3000:]}")
+        return done.stdout
+
+    def migrate(self) -> None:
+        subprocess.run([str(VENV_BIN / "reflex"), "db", "migrate"], cwd=PROJECT_ROOT, env=self.env, check=True, capture_output=True)
+
+    def start(self, timeout: float = 600) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.migrate()
+        cmd = [str(VENV_BIN / "reflex"), "run", "--env", "prod", "--backend-host", "127.0.0.1"]
+        if self.backend_only:
+            cmd += ["--backend-only", "--backend-port", str(self.port)]
+        else:
+            cmd += ["--single-port", "--frontend-port", str(self.port), "--backend-port", str(self.port)]
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self._wait_ready(timeout)
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        probe = "/api/health" if self.backend_only else "/"
+        while time.monotonic() < deadline:
+            if self.process and self.process.poll() is not None:
+                raise RuntimeError(f"the app exited with {self.process.returncode}:\n{self.log_tail()}")
+            try:
+                if httpx.get(self.base_url + probe, timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        raise TimeoutError(f"the app did not answer in {timeout}s:\n{self.log_tail()}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> None:
+        if self.process is None:
+            return
+        try:
+            os.killpg(self.process.pid, sig)
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+        except ProcessLookupError:
+            pass
+        self.process = None
+        # the worker processes the server forked must be gone before a restart reuses the port
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", self.port)) != 0:
+                    return
+            time.sleep(0.2)
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+    def log_tail(self, chars: int = 4000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-chars:]
+        except OSError:
+            return ""

@@ -1,0 +1,31 @@
+"""Real HTTP servers in a thread for service tests: the app's own API (with the sandbox)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import uvicorn
+
+from tests.support.live_app import free_port
+
+
+@contextmanager
+def serve(asgi_app) -> Iterator[str]:
+    """Serve an ASGI app on 127.0.0.1; yields its base URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(asgi_app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise TimeoutError("test server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
