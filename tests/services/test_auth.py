@@ -134,6 +134,16 @@ def test_generated_username_for_short_local_part_is_valid(session: Session) -> N
     assert auth._USERNAME_RE.match(user.username), user.username
 
 
+@pytest.mark.parametrize(
+    "email",
+    ["élodie@example.com", "日本@example.com", "___@example.com", "x.y-z+tag@example.com", "a" * 60 + "@example.com"],
+)
+def test_generated_username_is_always_valid(session: Session, email: str) -> None:
+    user = auth.create_user(session, email, PASSWORD)
+    session.commit()
+    assert auth._USERNAME_RE.match(user.username), user.username
+
+
 def test_explicit_username_taken_is_a_conflict(session: Session) -> None:
     auth.create_user(session, "one@example.com", PASSWORD, username="Taken_Name")
     session.commit()
