@@ -18,9 +18,12 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
         tmp_path_factory.mktemp("live") / "data",
         extra_env={"SANDBOX_SECONDS_IMAGE": "4", "SANDBOX_SECONDS_VIDEO": "3", "SANDBOX_SECONDS_SPEECH": "2"},
     )
-    app.start()
-    yield app
-    app.stop()
+    try:
+        app.start()
+        yield app
+    finally:
+        app.stop()
+        app.release()
 
 
 @pytest.fixture(scope="session")

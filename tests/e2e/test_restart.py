@@ -66,3 +66,4 @@ def test_a_task_started_before_a_restart_completes_after_it(tmp_path: Path, how:
         assert all((app.data_dir / "media" / key).stat().st_size > 0 for key in done["keys"])
     finally:
         app.stop()
+        app.release()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import socket
@@ -22,6 +23,27 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class _BuildLock:
+    """A file lock between test processes, re-entrant within one process."""
+
+    _file = None
+    _count = 0
+
+    @classmethod
+    def acquire(cls) -> None:
+        if cls._count == 0:
+            cls._file = (PROJECT_ROOT / ".web-test.lock").open("w")
+            fcntl.flock(cls._file, fcntl.LOCK_EX)
+        cls._count += 1
+
+    @classmethod
+    def release(cls) -> None:
+        cls._count -= 1
+        if cls._count == 0 and cls._file is not None:
+            cls._file.close()
+            cls._file = None
+
+
 class LiveApp:
     """One app process with its own data directory; start, stop or kill it, start it again."""
 
@@ -32,6 +54,7 @@ class LiveApp:
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = data_dir.parent / f"app-{self.port}.log"
         self.process: subprocess.Popen | None = None
+        self._holds_lock = False
         self.env = {
             **os.environ,
             "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -56,6 +79,7 @@ class LiveApp:
 
     def start(self, timeout: float = 600) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._hold_build_lock()
         self.migrate()
         cmd = [str(VENV_BIN / "reflex"), "run", "--env", "prod", "--backend-host", "127.0.0.1"]
         if self.backend_only:
@@ -65,6 +89,17 @@ class LiveApp:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self._wait_ready(timeout)
+
+    def _hold_build_lock(self) -> None:
+        """One test process per checkout at a time runs live apps: they compile into the same .web."""
+        if not self._holds_lock:
+            _BuildLock.acquire()
+            self._holds_lock = True
+
+    def release(self) -> None:
+        if self._holds_lock:
+            _BuildLock.release()
+            self._holds_lock = False
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
