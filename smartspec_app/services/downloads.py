@@ -10,6 +10,7 @@ import ipaddress
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
 import httpx
@@ -62,8 +63,8 @@ def extension_for(content_type: str, url: str, default: str) -> str:
     ext = _EXT_BY_TYPE.get(content_type)
     if ext:
         return ext
-    tail = urlsplit(url).path.rsplit(".", 1)
-    return tail[1].lower() if len(tail) == 2 and 2 <= len(tail[1]) <= 4 else default
+    suffix = PurePosixPath(urlsplit(url).path).suffix.lstrip(".").lower()
+    return suffix if suffix.isalnum() and 2 <= len(suffix) <= 4 else default
 
 
 def download_result(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import time
 
 import pytest
@@ -15,6 +16,13 @@ pytestmark = pytest.mark.e2e
 _counter = itertools.count()
 PASSWORD = "correct horse battery"
 LOADED_IMAGE = "() => { const i = document.querySelector('.result-image'); return !!i && i.complete && i.naturalWidth > 0 }"
+
+
+def save_screenshot(page: Page, name: str) -> None:
+    """Into test-artifacts/; into docs/ (the README's picture) when UPDATE_SCREENSHOTS=1."""
+    folder = PROJECT_ROOT / ("docs" if os.environ.get("UPDATE_SCREENSHOTS") == "1" else "test-artifacts")
+    folder.mkdir(exist_ok=True)
+    page.screenshot(path=str(folder / name), full_page=True)
 
 
 def sign_up(page: Page, app: LiveApp) -> str:
@@ -56,7 +64,7 @@ def test_sign_up_generate_image_and_see_it_live(live_app: LiveApp, page: Page) -
     expect(page.locator("#current-task .sandbox-badge")).to_be_visible()
     expect(page.locator("#task-history .task-row")).to_have_count(1)
     expect(page.locator("#task-history")).to_contain_text("completed")
-    page.screenshot(path=str(PROJECT_ROOT / "docs" / "generation-page.png"), full_page=True)
+    save_screenshot(page, "generation-page.png")
 
     page.reload()  # the database is the source of truth: the task and its image come back
     page.wait_for_function(LOADED_IMAGE)
