@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from smartspec_app.services import auth
+from smartspec_app.services import auth, keys
 from smartspec_app.services.db import session_scope
-from smartspec_app.services.errors import SmartSpecError
+from smartspec_app.services.errors import SmartSpecError, ValidationError
+from smartspec_app.services.storage import LocalStorage, get_storage
+from smartspec_app.services.storage_migration import copy_all, rewrite_media_urls
+from smartspec_app.settings import get_settings
 
 
 def _make_admin(args: argparse.Namespace) -> str:
@@ -24,6 +27,47 @@ def _create_user(args: argparse.Namespace) -> str:
     return f"created {user.email}{' (admin)' if user.is_admin else ''}"
 
 
+def _migrate_storage(args: argparse.Namespace) -> str:
+    """Copy DATA_DIR/media to the R2 bucket (resumable), optionally pointing stored URLs at it."""
+    settings = get_settings()
+    if not settings.r2_enabled:
+        raise ValidationError(f"R2 storage is not configured: set {', '.join(settings.r2_missing())}")
+    if args.rewrite_urls and not settings.r2_public_url:
+        raise ValidationError(
+            "--rewrite-urls needs R2_PUBLIC_URL: without it media URLs are presigned and expire "
+            f"after {settings.r2_presign_seconds} s, so the rewritten rows would soon point nowhere"
+        )
+    print(f"Copying {settings.media_dir} to the bucket {settings.r2_bucket_name!r}", flush=True)
+    target = get_storage()
+    result = copy_all(LocalStorage(settings.media_dir), target, report=lambda line: print(line, flush=True))
+    lines = [result.summary()]
+    if args.rewrite_urls:
+        with session_scope() as session:
+            lines.append(rewrite_media_urls(session, target).summary())
+    if result.failed:
+        failures = "; ".join(f"{key}: {error}" for key, error in result.failed.items())
+        raise SmartSpecError(f"{', '.join(lines)}. Failed: {failures}. Run the command again to retry them.")
+    return "\n".join(lines)
+
+
+def _rotate_keys(args: argparse.Namespace) -> str:
+    """Re-encrypt every stored secret with the first key of ENCRYPTION_KEYS (resumable)."""
+    manager = keys.get_key_manager()
+    report = keys.rotate_encryption_keys(
+        session_scope,
+        manager,
+        batch_size=args.batch_size,
+        on_batch=lambda r: print(f"batch {r.batches}: {r.rotated} re-encrypted, {r.already_current} already current", flush=True),
+    )
+    summary = f"re-encrypted {report.rotated} secrets; {report.already_current} were already on the newest key"
+    if report.unreadable:
+        raise SmartSpecError(
+            f"{summary}. No configured key opens {', '.join(report.unreadable)}: "
+            "put the key they were written with back into ENCRYPTION_KEYS and run again"
+        )
+    return summary
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m smartspec_app.cli", description="SmartSpec Pro operator commands")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -35,6 +79,26 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("password")
     create.add_argument("--admin", action="store_true")
     create.set_defaults(run=_create_user)
+    migrate = commands.add_parser(
+        "migrate-storage",
+        help="copy local media (DATA_DIR/media) to the configured R2 bucket; resumable",
+        description="Copies every object under DATA_DIR/media to the R2 bucket, skipping keys already there "
+        "with the same size, so an interrupted run just starts again.",
+    )
+    migrate.add_argument(
+        "--rewrite-urls",
+        action="store_true",
+        help="also point stored /media/ URLs of tasks and gallery items at R2 (needs R2_PUBLIC_URL)",
+    )
+    migrate.set_defaults(run=_migrate_storage)
+    rotate = commands.add_parser(
+        "rotate-keys",
+        help="re-encrypt stored secrets with the newest key in ENCRYPTION_KEYS; resumable",
+        description="Put a new key first in ENCRYPTION_KEYS (keep the old ones after it), restart, run this; "
+        "when it reports nothing left on an old key, the old keys can be removed.",
+    )
+    rotate.add_argument("--batch-size", type=int, default=200)
+    rotate.set_defaults(run=_rotate_keys)
     return parser
 
 

@@ -59,6 +59,38 @@ class UserSession(SQLModel, table=True):
     expires_at: datetime
 
 
+class ApiToken(SQLModel, table=True):
+    """A named REST/SDK token. Looked up by SHA-256; kept encrypted so its owner can see it again."""
+
+    __tablename__ = "api_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    name: str = Field(max_length=80)
+    token_hash: str = Field(index=True, unique=True, max_length=64)
+    encrypted_token: str
+    token_hint: str = Field(max_length=20)  # "ssp_AbC…xYz9", safe to show
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class ProviderKey(SQLModel, table=True):
+    """A provider API key, encrypted: the operator's (user_id NULL) or a user's own (bring your own key)."""
+
+    __tablename__ = "provider_keys"
+    __table_args__ = (Index("ux_provider_keys_owner", "provider", "owner_key", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider: str = Field(default="kie", max_length=20)
+    user_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    owner_key: str = Field(max_length=32)  # "operator" or "user:<id>": one key per owner and provider
+    encrypted_key: str
+    key_hint: str = Field(max_length=20)  # first 4 and last 4 characters
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
 class GenerationTask(SQLModel, table=True):
     __tablename__ = "generation_tasks"
     __table_args__ = (
@@ -96,10 +128,21 @@ class GenerationTask(SQLModel, table=True):
     next_check_at: datetime | None = None
     deadline_at: datetime | None = None
     poll_count: int = Field(default=0)
+    error_count: int = Field(default=0)  # provider errors in a row
+    callback_secret: str | None = Field(default=None, max_length=64)  # in the callback URL; a forged call only triggers a re-check
+
+
+class GalleryVisibility:
+    PUBLIC = "public"  # listed, in the sitemap, indexable (once approved and not NSFW)
+    UNLISTED = "unlisted"  # anyone with the link; never listed, noindex
+    PRIVATE = "private"  # the owner only
+
+    ALL = (PUBLIC, UNLISTED, PRIVATE)
 
 
 class GalleryItem(SQLModel, table=True):
     __tablename__ = "gallery_items"
+    __table_args__ = (Index("ix_gallery_items_listing", "is_public", "moderation_status", "is_nsfw", "created_at"),)
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     task_id: str | None = Field(default=None, foreign_key="generation_tasks.id", index=True)
@@ -125,6 +168,9 @@ class GalleryItem(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow)
 
+    # gallery (ours): is_public mirrors visibility == "public"
+    visibility: str = Field(default=GalleryVisibility.PUBLIC, max_length=16, sa_column_kwargs={"server_default": "public"})
+
 
 class SandboxJob(SQLModel, table=True):
     """A job of the built-in kie.ai sandbox; kept in the database so it survives restarts."""
@@ -135,11 +181,63 @@ class SandboxJob(SQLModel, table=True):
     model: str = Field(max_length=100)
     input: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     callback_url: str | None = None
-    fault: str | None = Field(default=None, max_length=40)
+    fault: str | None = Field(default=None, max_length=200)
     duration_seconds: float = Field(default=4.0)
     created_at: datetime = Field(default_factory=utcnow)
     result_file: str | None = None
     fail_message: str | None = None
 
 
-ALL_TABLES = (User, UserSession, GenerationTask, GalleryItem, SandboxJob)
+class GallerySlugRedirect(SQLModel, table=True):
+    """A gallery item's former slug, so links made before a title change keep working (301)."""
+
+    __tablename__ = "gallery_slug_redirects"
+
+    old_slug: str = Field(primary_key=True, max_length=240)
+    item_id: str = Field(foreign_key="gallery_items.id", ondelete="CASCADE", index=True, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class GalleryItemTag(SQLModel, table=True):
+    """One tag of a gallery item (the item's `tags` JSON keeps the display order; this table is for filtering)."""
+
+    __tablename__ = "gallery_item_tags"
+
+    item_id: str = Field(foreign_key="gallery_items.id", ondelete="CASCADE", primary_key=True, max_length=32)
+    tag: str = Field(primary_key=True, max_length=40, index=True)
+
+
+class GalleryLike(SQLModel, table=True):
+    """One like of one user on one item; the primary key makes it one per user."""
+
+    __tablename__ = "gallery_likes"
+
+    item_id: str = Field(foreign_key="gallery_items.id", ondelete="CASCADE", primary_key=True, max_length=32)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", primary_key=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class GalleryView(SQLModel, table=True):
+    """A counted view: one per item, viewer and hour (rows older than an hour only guard that hour)."""
+
+    __tablename__ = "gallery_views"
+
+    item_id: str = Field(foreign_key="gallery_items.id", ondelete="CASCADE", primary_key=True, max_length=32)
+    viewer_key: str = Field(primary_key=True, max_length=64)  # "user:<id>" or a hash of IP + user agent
+    hour: int = Field(primary_key=True)  # whole hours since the Unix epoch, UTC
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+ALL_TABLES = (
+    User,
+    UserSession,
+    ApiToken,
+    ProviderKey,
+    GenerationTask,
+    GalleryItem,
+    SandboxJob,
+    GallerySlugRedirect,
+    GalleryItemTag,
+    GalleryLike,
+    GalleryView,
+)

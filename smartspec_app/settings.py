@@ -9,10 +9,14 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigurationError(RuntimeError):
+    """The environment describes a set-up that cannot work; raised when the settings load."""
 
 
 class Settings(BaseSettings):
@@ -42,16 +46,68 @@ class Settings(BaseSettings):
     r2_bucket_name: str = Field("", alias="R2_BUCKET_NAME", description="R2 bucket for media.")
     r2_public_url: str = Field("", alias="R2_PUBLIC_URL", description="Public custom domain of the bucket; empty: presigned URLs.")
     r2_endpoint_url: str = Field("", alias="R2_ENDPOINT_URL", description="Override the R2 endpoint (any S3-compatible store).")
+    r2_presign_seconds: int = Field(
+        3600, ge=1, le=604800, alias="R2_PRESIGN_SECONDS", description="Lifetime of presigned media URLs (no R2_PUBLIC_URL)."
+    )
 
     worker_in_process: bool = Field(True, alias="WORKER_IN_PROCESS", description="Run the queue consumer inside the backend process.")
     worker_threads: int = Field(4, alias="WORKER_THREADS", description="Queue consumer threads in the backend process.")
     sandbox_seconds_image: float = Field(4.0, alias="SANDBOX_SECONDS_IMAGE", description="How long a sandbox image task takes.")
     sandbox_seconds_video: float = Field(8.0, alias="SANDBOX_SECONDS_VIDEO", description="How long a sandbox video task takes.")
     sandbox_seconds_speech: float = Field(3.0, alias="SANDBOX_SECONDS_SPEECH", description="How long a sandbox speech task takes.")
+    sandbox_slow_seconds: float = Field(2.0, alias="SANDBOX_SLOW_SECONDS", description="Delay of each answer for [sandbox:slow] tasks.")
     max_download_bytes: int = Field(
         200 * 1024 * 1024, alias="MAX_DOWNLOAD_BYTES", description="Largest result file accepted from a provider."
     )
     session_days: int = Field(30, alias="SESSION_DAYS", description="How long a login lasts.")
+
+    gallery_auto_approve: bool = Field(
+        True, alias="GALLERY_AUTO_APPROVE", description="Items shared to the gallery are approved at once (no moderation queue)."
+    )
+    sitemap_max_urls: int = Field(
+        50_000, ge=1, le=50_000, alias="SITEMAP_MAX_URLS", description="URLs per gallery sitemap file; more make a sitemap index."
+    )
+    spa_build_dir: str = Field(
+        "", alias="SPA_BUILD_DIR", description="The built frontend whose HTML shell the SEO routes fill in; empty: .web/build/client."
+    )
+
+    @model_validator(mode="after")
+    def _r2_all_or_nothing(self) -> Settings:
+        """A partial R2 configuration stops the app at start-up instead of storing media locally by surprise."""
+        missing = self.r2_missing()
+        if missing and self.r2_requested:
+            # not a ValueError: pydantic would wrap it and print every input, secrets included
+            raise ConfigurationError(
+                f"Incomplete Cloudflare R2 configuration: missing {', '.join(missing)}. "
+                "Set them, or unset every R2_* variable to keep media in local storage."
+            )
+        return self
+
+    @property
+    def r2_requested(self) -> bool:
+        """Some R2_* variable is set."""
+        values = (self.r2_account_id, self.r2_access_key_id, self.r2_secret_access_key, self.r2_bucket_name, self.r2_public_url)
+        return any(values) or bool(self.r2_endpoint_url)
+
+    def r2_missing(self) -> list[str]:
+        """The R2 variables still needed for R2 storage (empty when complete)."""
+        missing = [
+            name
+            for name, value in (
+                ("R2_ACCESS_KEY_ID", self.r2_access_key_id),
+                ("R2_SECRET_ACCESS_KEY", self.r2_secret_access_key),
+                ("R2_BUCKET_NAME", self.r2_bucket_name),
+            )
+            if not value
+        ]
+        if not (self.r2_account_id or self.r2_endpoint_url):
+            missing.append("R2_ACCOUNT_ID or R2_ENDPOINT_URL")
+        return missing
+
+    @property
+    def r2_enabled(self) -> bool:
+        """Media goes to R2: every needed R2 variable is set."""
+        return not self.r2_missing()
 
     @property
     def resolved_database_url(self) -> str:
@@ -76,6 +132,10 @@ class Settings(BaseSettings):
     @property
     def sandbox_base_url(self) -> str:
         return f"{self.resolved_internal_url}/sandbox/kie"
+
+    @property
+    def resolved_spa_build_dir(self) -> Path:
+        return Path(self.spa_build_dir) if self.spa_build_dir else PROJECT_ROOT / ".web" / "build" / "client"
 
 
 @lru_cache

@@ -10,11 +10,19 @@ import reflex as rx
 
 from smartspec_app.api import build_api
 from smartspec_app.models import ALL_TABLES
+from smartspec_app.pages.account import account_page
+from smartspec_app.pages.admin import admin_page
 from smartspec_app.pages.auth import login_page, signup_page
+from smartspec_app.pages.gallery import gallery_page
+from smartspec_app.pages.gallery_item import gallery_item_page
 from smartspec_app.pages.generate import generate_page, generations_page
 from smartspec_app.pages.index import index_page
 from smartspec_app.settings import get_settings
+from smartspec_app.state.account import AccountState
+from smartspec_app.state.admin import AdminState
 from smartspec_app.state.auth import AuthState
+from smartspec_app.state.gallery import GalleryState
+from smartspec_app.state.gallery_item import GalleryItemState
 from smartspec_app.state.generation import GenerationState
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -54,3 +62,10 @@ app.add_page(signup_page, route="/signup", title="Sign up · SmartSpec Pro", on_
 app.add_page(login_page, route="/login", title="Log in · SmartSpec Pro", on_load=AuthState.clear_auth_error)
 app.add_page(generate_page, route="/generate", title="Generate · SmartSpec Pro", on_load=GenerationState.on_load)
 app.add_page(generations_page, route="/generations", title="My generations · SmartSpec Pro", on_load=GenerationState.on_load)
+app.add_page(account_page, route="/account", title="Account · SmartSpec Pro", on_load=AccountState.on_load)
+app.add_page(admin_page, route="/admin", title="Admin · SmartSpec Pro", on_load=AdminState.on_load)
+GALLERY_DESCRIPTION = "AI images, videos and speech shared by SmartSpec Pro creators."
+app.add_page(gallery_page, route="/gallery", title="Gallery · SmartSpec Pro", description=GALLERY_DESCRIPTION, on_load=GalleryState.on_load)
+for gallery_route in ("/gallery/category/[gallery_category]", "/gallery/tag/[gallery_tag]", "/gallery/user/[gallery_user]"):
+    app.add_page(gallery_page, route=gallery_route, title="Gallery · SmartSpec Pro", on_load=GalleryState.on_load)
+app.add_page(gallery_item_page, route="/gallery/[gallery_slug]", title=GalleryItemState.page_title, on_load=GalleryItemState.on_load)

@@ -5,9 +5,16 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+
+# Before the app is imported: whatever a test does not point elsewhere (the task queue file,
+# say) lands in a throw-away directory, never in the developer's ./data.
+os.environ["DATA_DIR"] = tempfile.mkdtemp(prefix="smartspec-test-")
+for _name in ("DATABASE_URL", "KIE_AI_API_KEY", "REDIS_URL", "R2_ACCOUNT_ID", "R2_ENDPOINT_URL"):
+    os.environ.pop(_name, None)
 
 import pytest
 from sqlalchemy import text
@@ -19,6 +26,13 @@ from smartspec_app.services.storage import LocalStorage
 from smartspec_app.settings import reload_settings
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API keeps an event loop running for the session,
+    which async tests collected after it could not start theirs in."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
 
 
 def postgres_available() -> bool:

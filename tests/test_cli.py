@@ -20,3 +20,52 @@ def test_make_admin_promotes_an_existing_account(app_env, engine, capsys) -> Non
 def test_unknown_account_is_a_clear_error(app_env, engine, capsys) -> None:
     assert cli.main(["make-admin", "nobody@example.com"]) == 1
     assert "No account with the e-mail nobody@example.com" in capsys.readouterr().err
+
+
+def test_rotate_keys_moves_every_secret_to_the_newest_key(app_env, engine, monkeypatch, capsys) -> None:
+    from cryptography.fernet import Fernet
+
+    from smartspec_app.services import keys
+    from smartspec_app.services.db import session_scope
+    from smartspec_app.settings import reload_settings
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    monkeypatch.setenv("ENCRYPTION_KEYS", old)
+    reload_settings()
+    assert cli.main(["create-user", "owner@example.com", "a long password"]) == 0
+    with session_scope() as s:
+        user = s.exec(select(User).where(User.email == "owner@example.com")).one()
+        _, plain = keys.create_api_token(s, keys.get_key_manager(), user, "ci")
+        keys.set_provider_key(s, keys.get_key_manager(), "kie-key-0123456789abcdef")
+
+    monkeypatch.setenv("ENCRYPTION_KEYS", f"{new},{old}")
+    reload_settings()
+    manager = keys.get_key_manager()
+    with session_scope() as s:
+        assert sum(keys.key_usage(s, manager).values()) == 2
+        assert keys.key_usage(s, manager).get(manager.key_label(manager.encrypt_key("x")), 0) == 0
+    assert cli.main(["rotate-keys", "--batch-size", "1"]) == 0
+    assert "re-encrypted 2 secrets" in capsys.readouterr().out
+
+    monkeypatch.setenv("ENCRYPTION_KEYS", new)  # the old key is gone: everything must still open
+    reload_settings()
+    with session_scope() as s:
+        assert keys.authenticate_api_token(s, plain).email == "owner@example.com"
+        assert keys.kie_key_for(s, keys.get_key_manager(), None).key == "kie-key-0123456789abcdef"
+
+
+def test_rotate_keys_names_secrets_no_key_opens(app_env, engine, monkeypatch, capsys) -> None:
+    from cryptography.fernet import Fernet
+
+    from smartspec_app.services import keys
+    from smartspec_app.services.db import session_scope
+    from smartspec_app.settings import reload_settings
+
+    monkeypatch.setenv("ENCRYPTION_KEYS", Fernet.generate_key().decode())
+    reload_settings()
+    with session_scope() as s:
+        keys.set_provider_key(s, keys.get_key_manager(), "kie-key-0123456789abcdef")
+    monkeypatch.setenv("ENCRYPTION_KEYS", Fernet.generate_key().decode())
+    reload_settings()
+    assert cli.main(["rotate-keys"]) == 1
+    assert "No configured key opens provider_keys#1" in capsys.readouterr().err

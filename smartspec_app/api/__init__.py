@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from smartspec_app.api import generation, sandbox
+from smartspec_app.api import gallery, gallery_pages, generation, sandbox
 from smartspec_app.api.errors import install_error_handlers
 from smartspec_app.settings import get_settings
 
@@ -16,6 +16,8 @@ def build_api() -> FastAPI:
     install_error_handlers(api)
     api.include_router(generation.router)
     api.include_router(sandbox.router)
+    api.include_router(gallery.router)
+    api.include_router(gallery_pages.build_router())
 
     @api.get("/api/health", tags=["meta"])
     async def health() -> dict:

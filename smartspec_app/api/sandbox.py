@@ -1,19 +1,28 @@
-"""The kie.ai sandbox's HTTP face: the same paths and envelopes as api.kie.ai, under /sandbox/kie."""
+"""The kie.ai sandbox's HTTP face: the same paths and envelopes as api.kie.ai, under /sandbox/kie.
+
+Faults asked for by prompt markers (services/sandbox_faults.py) are applied here, and the
+callback is POSTed to `callBackUrl` when a job ends, as kie.ai does.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
+import httpx
 from fastapi import APIRouter, Header, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 
 from smartspec_app.models import SandboxJob
-from smartspec_app.services import sandbox
+from smartspec_app.services import sandbox, sandbox_faults
 from smartspec_app.services.db import session_scope
 from smartspec_app.settings import get_settings
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/sandbox/kie", include_in_schema=False)
+_callbacks: set[asyncio.Task] = set()  # keep references so pending callbacks are not collected
 
 
 def _envelope(code: int, msg: str, data: Any = None) -> JSONResponse:
@@ -28,8 +37,22 @@ def _authorized(authorization: str | None) -> bool:
     return bool(authorization and authorization.startswith("Bearer ") and len(authorization) > 7)
 
 
+def _timing() -> sandbox.SandboxTiming:
+    settings = get_settings()
+    return sandbox.SandboxTiming(settings.sandbox_seconds_image, settings.sandbox_seconds_video, settings.sandbox_seconds_speech)
+
+
+def _files_base(request: Request) -> str:
+    return str(request.url_for("sandbox_file", name="x")).rsplit("/", 1)[0]
+
+
+async def _maybe_slow(faults: dict[str, int]) -> None:
+    if "slow" in faults:
+        await asyncio.sleep(get_settings().sandbox_slow_seconds)
+
+
 @router.post("/api/v1/jobs/createTask")
-async def create_task(request: Request, authorization: str | None = Header(None)) -> JSONResponse:
+async def create_task(request: Request, authorization: str | None = Header(None)) -> Response:
     if not _authorized(authorization):
         return _envelope(401, "You do not have access permissions")
     try:
@@ -38,30 +61,73 @@ async def create_task(request: Request, authorization: str | None = Header(None)
         return _envelope(422, "The request body is not JSON")
     if not isinstance(body, dict) or not isinstance(body.get("model"), str) or not isinstance(body.get("input"), dict):
         return _envelope(422, "model (string) and input (object) are required")
-    settings = get_settings()
-    timing = sandbox.SandboxTiming(settings.sandbox_seconds_image, settings.sandbox_seconds_video, settings.sandbox_seconds_speech)
+    prompt = sandbox.prompt_of(body["input"])
+    faults = sandbox_faults.parse_faults(prompt)
+    await _maybe_slow(faults)
+    fire = sandbox_faults.counter.fire
+    if fire(prompt, "http500", faults):
+        return PlainTextResponse("<html><body>Internal Server Error</body></html>", status_code=500)
+    if fire(prompt, "500", faults):
+        return _envelope(500, "Server error (sandbox fault [sandbox:500])")
+    if fire(prompt, "429", faults):
+        return _envelope(429, "Too many requests (sandbox fault [sandbox:429])")
+    callback_url = body.get("callBackUrl") if isinstance(body.get("callBackUrl"), str) else None
 
-    def _create() -> str:
+    def _create() -> SandboxJob:
         with session_scope() as session:
-            return sandbox.create_job(session, body["model"], body["input"], body.get("callBackUrl"), timing).id
+            return sandbox.create_job(session, body["model"], body["input"], callback_url, _timing())
 
-    return _envelope(200, "success", {"taskId": await run_in_threadpool(_create)})
+    job = await run_in_threadpool(_create)
+    if callback_url and "nocallback" not in faults:
+        task = asyncio.create_task(_send_callback(job.id, job.duration_seconds, _files_base(request)))
+        _callbacks.add(task)
+        task.add_done_callback(_callbacks.discard)
+    return _envelope(200, "success", {"taskId": job.id})
+
+
+def _read_record(job_id: str, files_base: str) -> dict | None:
+    with session_scope() as session:
+        job = session.get(SandboxJob, job_id)
+        return None if job is None else sandbox.record_info(session, job, _files_dir(), files_base)
+
+
+async def _send_callback(job_id: str, after_seconds: float, files_base: str) -> None:
+    """When the job is due, POST its record to callBackUrl (as kie.ai does; delivery is best effort)."""
+    await asyncio.sleep(after_seconds + 0.05)
+    try:
+        record = await run_in_threadpool(_read_record, job_id, files_base)
+        if record is None:
+            return
+        with session_scope() as session:
+            url = session.get(SandboxJob, job_id).callback_url
+        code, msg = (200, "success") if record.get("state") == "success" else (501, record.get("failMsg") or "failed")
+        async with httpx.AsyncClient(timeout=10) as client:
+            await client.post(url, json={"code": code, "msg": msg, "data": record})
+    except Exception as exc:  # a lost callback is what polling is for
+        log.warning("sandbox callback for %s failed: %s", job_id, exc)
 
 
 @router.get("/api/v1/jobs/recordInfo")
-async def record_info(request: Request, taskId: str = "", authorization: str | None = Header(None)) -> JSONResponse:  # noqa: N803
+async def record_info(request: Request, taskId: str = "", authorization: str | None = Header(None)) -> Response:  # noqa: N803
     if not _authorized(authorization):
         return _envelope(401, "You do not have access permissions")
-    files_base = str(request.url_for("sandbox_file", name="x")).rsplit("/", 1)[0]
 
-    def _read() -> dict | None:
+    def _faults() -> dict[str, int] | None:
         with session_scope() as session:
             job = session.get(SandboxJob, taskId)
-            return None if job is None else sandbox.record_info(session, job, _files_dir(), files_base)
+            return None if job is None else sandbox_faults.decode(job.fault)
 
-    data = await run_in_threadpool(_read)
-    if data is None:
+    faults = await run_in_threadpool(_faults)
+    if faults is None:
         return _envelope(404, f"Task {taskId} not found")
+    await _maybe_slow(faults)
+    if "slowrecord" in faults:
+        await asyncio.sleep(get_settings().sandbox_slow_seconds)
+    if sandbox_faults.counter.fire(taskId, "malformed", faults):
+        return PlainTextResponse("<html>upstream hiccup</html>", status_code=200, media_type="application/json")
+    if sandbox_faults.counter.fire(taskId, "record500", faults):
+        return _envelope(500, "Server error (sandbox fault [sandbox:record500])")
+    data = await run_in_threadpool(_read_record, taskId, _files_base(request))
     return _envelope(200, "success", data)
 
 
@@ -73,8 +139,16 @@ async def credit(authorization: str | None = Header(None)) -> JSONResponse:
 
 
 @router.get("/files/{name}", name="sandbox_file")
-async def sandbox_file(name: str):
+async def sandbox_file(name: str) -> Response:
     path = _files_dir() / name
     if "/" in name or name.startswith(".") or not path.is_file():
         return JSONResponse({"detail": "expired or unknown file"}, status_code=404)
+
+    def _expired() -> bool:
+        with session_scope() as session:
+            job = session.get(SandboxJob, name.rsplit(".", 1)[0])
+            return job is not None and "expired" in sandbox_faults.decode(job.fault)
+
+    if await run_in_threadpool(_expired):
+        return JSONResponse({"detail": "this link has expired"}, status_code=410)
     return FileResponse(path)

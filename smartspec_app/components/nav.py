@@ -14,12 +14,13 @@ def _link(label: str, href: str) -> rx.Component:
 def navbar() -> rx.Component:
     return rx.hstack(
         rx.link(rx.heading("SmartSpec Pro", size="5"), href="/", underline="none"),
-        rx.hstack(_link("Generate", "/generate"), _link("My generations", "/generations"), spacing="5"),
+        rx.hstack(_link("Generate", "/generate"), _link("My generations", "/generations"), _link("Gallery", "/gallery"), spacing="5"),
         rx.spacer(),
         rx.cond(
             AuthState.signed_in,
             rx.hstack(
-                rx.cond(AuthState.is_admin, rx.badge("admin", color_scheme="amber")),
+                rx.cond(AuthState.is_admin, rx.link(rx.badge("admin", color_scheme="amber"), href="/admin", id="nav-admin")),
+                rx.link("Account", href="/account", size="2", id="nav-account"),
                 rx.text(AuthState.user_email, id="nav-user", size="2", color_scheme="gray"),
                 rx.button("Log out", id="logout-button", variant="soft", on_click=AuthState.logout),
                 align="center",

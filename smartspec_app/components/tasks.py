@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from smartspec_app.components.gallery_forms import share_button, share_dialog
 from smartspec_app.state.generation import GenerationState, TaskView
 
 STATUS_COLORS = {"pending": "gray", "running": "blue", "completed": "green", "failed": "red", "cancelled": "gray"}
@@ -65,6 +66,8 @@ def current_task_panel() -> rx.Component:
                     ),
                 ),
                 rx.text(task.prompt, size="2", color_scheme="gray", trim="end"),
+                rx.cond(task.status == "completed", share_button(task.id, task.prompt)),
+                share_dialog(),
                 spacing="3",
                 width="100%",
             ),

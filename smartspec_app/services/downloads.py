@@ -100,9 +100,8 @@ def download_result(
                 if total > max_bytes:
                     raise ProviderError(f"The result is over the {max_bytes}-byte limit")
                 yield chunk
+            if total == 0:  # raised inside the write, so nothing (not even an empty file) is kept
+                raise ProviderError("The result file is empty")
 
         size = storage.save_stream(key, capped(), content_type or None)
-    if size == 0:
-        storage.delete(key)
-        raise ProviderError("The result file is empty")
     return key, size

@@ -66,3 +66,4 @@ class ProviderError(SmartSpecError):
         super().__init__(message, **kwargs)
         self.provider_code = provider_code
         self.retryable = retryable
+        self.enveloped = True  # False when the answer was not a kie.ai envelope (a gateway's error page)

@@ -8,30 +8,33 @@ a second worker never loses a task or processes it twice.
 from __future__ import annotations
 
 import asyncio
-import io
+import hmac
 import logging
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from PIL import Image
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, func, select
 
 from smartspec_app.models import GenerationTask, TaskStatus, User, utcnow
 from smartspec_app.services import catalog
 from smartspec_app.services.downloads import UrlPolicy, download_result
-from smartspec_app.services.errors import NotFound, ProviderError
+from smartspec_app.services.errors import NotFound, PermissionDenied, ProviderError
 from smartspec_app.services.providers.base import Provider, ProviderTaskState
-from smartspec_app.services.storage import Storage, generation_key, thumbnail_key
+from smartspec_app.services.storage import Storage, generation_key, local_copy, thumbnail_key
+from smartspec_app.services.thumbnails import ThumbnailError, make_thumbnail
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=120)
 DEADLINES = {"image": timedelta(minutes=10), "video": timedelta(minutes=30), "speech": timedelta(minutes=10)}
-POLL_FIRST, POLL_FACTOR, POLL_MAX = 0.5, 1.4, 8.0
-STATUS_WORDS = {"queued": "Queued at the provider", "generating": "Generating", "unknown": "Waiting for the provider"}
+POLL_FIRST, POLL_FACTOR, POLL_MAX = 0.5, 1.3, 5.0
+POLL_MAX_WITH_CALLBACK = 20.0  # the callback usually arrives first; polling is the safety net
+MAX_CONSECUTIVE_ERRORS = 6  # provider errors in a row (each already retried by the client) before a task fails
+STATUS_WORDS = {"queued": "Queued at the provider", "generating": "Generating"}
 
 
 @dataclass(frozen=True)
@@ -40,10 +43,17 @@ class WorkerContext:
 
     session_factory: Callable[[], Any]  # a context manager yielding a committed Session
     storage: Storage
-    provider_for: Callable[[str], Provider]  # provider name ("kie" | "sandbox") → provider
+    provider_for: Callable[[GenerationTask], Provider]  # the provider (and key) a task runs with
     url_policy_for: Callable[[str], UrlPolicy]
     max_download_bytes: int
     worker_id: str
+    callback_base_for: Callable[[str], str | None] = lambda _provider: None  # where the provider may call back
+
+    def callback_url(self, task: GenerationTask) -> str | None:
+        base = self.callback_base_for(task.provider)
+        if not base or not task.callback_secret:
+            return None
+        return f"{base.rstrip('/')}/api/generation/callback/{task.id}?sig={task.callback_secret}"
 
 
 def start_generation(
@@ -70,6 +80,7 @@ def start_generation(
         status_detail="Queued",
         deadline_at=now + DEADLINES[request.model.task_type],
         next_check_at=now,
+        callback_secret=secrets.token_urlsafe(24),
     )
     session.add(task)
     session.flush()
@@ -144,15 +155,18 @@ def advance_task(ctx: WorkerContext, task_id: str) -> float | None:
         task = session.get(GenerationTask, task_id)
         session.expunge(task)
     if task.deadline_at and utcnow() > task.deadline_at:
-        _fail(ctx, task, f"The provider did not finish this {task.task_type} task in time ({DEADLINES[task.task_type]}); giving up")
+        last = f"; last state: {task.status_detail}" if task.status_detail else ""
+        _fail(ctx, task, f"The provider did not finish this {task.task_type} task in time ({DEADLINES[task.task_type]}{last}); giving up")
         return None
-    provider = ctx.provider_for(task.provider)
     try:
-        states = asyncio.run(_submit_and_read(ctx, task, provider))
+        states = asyncio.run(_submit_and_read(ctx, task, ctx.provider_for(task)))
     except ProviderError as exc:
+        if exc.retryable and task.error_count + 1 < MAX_CONSECUTIVE_ERRORS:
+            return _reschedule(ctx, task, f"Provider busy, retrying: {exc.message}", errors=task.error_count + 1)
         if exc.retryable:
-            return _reschedule(ctx, task, f"Provider busy, retrying: {exc.message}")
-        _fail(ctx, task, exc.message)
+            _fail(ctx, task, f"{exc.message}; gave up after {MAX_CONSECUTIVE_ERRORS} failed checks in a row")
+        else:
+            _fail(ctx, task, exc.message)
         return None
     failed = next((s for s in states if s.status == "failed"), None)
     if failed:
@@ -164,15 +178,23 @@ def advance_task(ctx: WorkerContext, task_id: str) -> float | None:
         return None
     known = [s.progress for s in states if s.progress is not None]
     progress = max(task.progress, 10 + int(0.85 * sum(known) / len(states))) if known else max(task.progress, 10)
-    word = STATUS_WORDS["generating" if any(s.status == "generating" for s in states) else states[0].status]
-    return _reschedule(ctx, task, word, progress=min(progress, 95))
+    return _reschedule(ctx, task, _describe(states), progress=min(progress, 95))
 
 
-def _reschedule(ctx: WorkerContext, task: GenerationTask, detail: str, progress: int | None = None) -> float:
-    delay = min(POLL_MAX, POLL_FIRST * POLL_FACTOR ** min(task.poll_count, 20))
+def _describe(states: list[ProviderTaskState]) -> str:
+    unknown = next((s for s in states if s.status == "unknown"), None)
+    if unknown is not None:
+        return f"the provider reports an unknown state {unknown.raw_state!r}; still waiting"
+    return STATUS_WORDS["generating" if any(s.status == "generating" for s in states) else "queued"]
+
+
+def _reschedule(ctx: WorkerContext, task: GenerationTask, detail: str, progress: int | None = None, errors: int = 0) -> float:
+    ceiling = POLL_MAX_WITH_CALLBACK if ctx.callback_url(task) else POLL_MAX
+    delay = min(ceiling, POLL_FIRST * POLL_FACTOR ** min(task.poll_count, 30))
     values: dict[str, Any] = {
         "status_detail": detail[:200],
         "poll_count": task.poll_count + 1,
+        "error_count": errors,
         "next_check_at": utcnow() + timedelta(seconds=delay),
         "lease_owner": None,
         "lease_expires_at": None,
@@ -186,7 +208,7 @@ def _reschedule(ctx: WorkerContext, task: GenerationTask, detail: str, progress:
 async def _submit_and_read(ctx: WorkerContext, task: GenerationTask, provider: Provider) -> list[ProviderTaskState]:
     ids = list(task.provider_task_ids)
     for provider_input in task.provider_inputs[len(ids) :]:
-        ids.append(await provider.create_task(task.model_id, provider_input))
+        ids.append(await provider.create_task(task.model_id, provider_input, ctx.callback_url(task)))
         # stored after each create, so a crash never creates the same provider task twice
         _save(
             ctx,
@@ -204,32 +226,59 @@ async def _submit_and_read(ctx: WorkerContext, task: GenerationTask, provider: P
 
 
 def _finish(ctx: WorkerContext, task: GenerationTask, states: list[ProviderTaskState]) -> None:
+    """Store every result and a thumbnail, then mark the task completed.
+
+    Every key is recorded before its upload starts; if anything fails before the row says
+    `completed`, those objects are deleted again, so no row ever points at a missing object
+    and no half-finished task leaves objects behind."""
     _save(ctx, task.id, status_detail="Saving the result", progress=max(task.progress, 95))
-    model = catalog.get_model(task.model_id)
-    policy = ctx.url_policy_for(task.provider)
-    keys: list[str] = []
+    stored: list[str] = []
     try:
-        for index, state in enumerate(states):
-            for url in state.result_urls[:1]:  # one output per provider task for these models
-                key, _size = download_result(
-                    url,
-                    task_type=task.task_type,
-                    storage=ctx.storage,
-                    policy=policy,
-                    key_for_ext=lambda ext, i=index: generation_key(task.task_type, task.user_id, task.id, ext, i),
-                    max_bytes=ctx.max_download_bytes,
-                    default_ext=model.output_ext,
-                )
-                keys.append(key)
+        keys = _store_results(ctx, task, states, stored)
+        stored.append(thumbnail_key(task.id))
         thumb = _make_thumbnail(ctx.storage, task, keys[0])
+        _complete(ctx, task, states, keys, thumb)
     except ProviderError as exc:
-        for key in keys:
-            ctx.storage.delete(key)
+        _discard(ctx.storage, stored)
         if exc.retryable:
             _reschedule(ctx, task, f"Download failed, retrying: {exc.message}")
             return
         _fail(ctx, task, exc.message)
-        return
+    except BaseException:
+        _discard(ctx.storage, stored)
+        raise
+
+
+def _store_results(ctx: WorkerContext, task: GenerationTask, states: list[ProviderTaskState], stored: list[str]) -> list[str]:
+    """Download each provider result into storage; `stored` learns each key before its upload."""
+    model = catalog.get_model(task.model_id)
+    policy = ctx.url_policy_for(task.provider)
+    keys: list[str] = []
+
+    def key_for(ext: str, index: int) -> str:
+        key = generation_key(task.task_type, task.user_id, task.id, ext, index)
+        stored.append(key)
+        return key
+
+    for index, state in enumerate(states):
+        for url in state.result_urls[:1]:  # one output per provider task for these models
+            key, _size = download_result(
+                url,
+                task_type=task.task_type,
+                storage=ctx.storage,
+                policy=policy,
+                key_for_ext=lambda ext, i=index: key_for(ext, i),
+                max_bytes=ctx.max_download_bytes,
+                default_ext=model.output_ext,
+            )
+            keys.append(key)
+    if not keys:
+        raise ProviderError("The provider reported success but sent no result file")
+    return keys
+
+
+def _complete(ctx: WorkerContext, task: GenerationTask, states: list[ProviderTaskState], keys: list[str], thumb: str | None) -> None:
+    model = catalog.get_model(task.model_id)
     reported = [s.credits for s in states if s.credits is not None]
     credits = sum(reported) if reported else (0.0 if task.provider == "sandbox" else model.credits_per_task * len(states))
     urls = [ctx.storage.url(k) for k in keys]
@@ -252,19 +301,30 @@ def _finish(ctx: WorkerContext, task: GenerationTask, states: list[ProviderTaskS
     )
 
 
+def _discard(storage: Storage, keys: list[str]) -> None:
+    """Delete objects of a task that did not complete; a failure here must not hide the first one."""
+    for key in dict.fromkeys(keys):
+        try:
+            storage.delete(key)
+        except Exception:
+            log.warning("could not delete %s after a failed task; it is orphaned", key, exc_info=True)
+
+
 def _make_thumbnail(storage: Storage, task: GenerationTask, key: str) -> str | None:
-    """A 512-px JPEG for images; video posters and audio waveforms come with the storage work."""
-    if task.task_type != "image":
-        return None
+    """A JPEG thumbnail for every task type: the picture, a video's poster frame, a waveform.
+
+    An unreadable image fails the task (the result is broken); a video or audio file ffmpeg
+    cannot read (or no ffmpeg) only leaves the task without a thumbnail."""
     try:
-        with Image.open(io.BytesIO(storage.read_bytes(key))) as img:
-            img.thumbnail((512, 512))
-            buf = io.BytesIO()
-            img.convert("RGB").save(buf, "JPEG", quality=85)
-    except OSError as exc:
-        raise ProviderError(f"The result is not a readable image: {exc}") from exc
+        with local_copy(storage, key) as path:
+            data = make_thumbnail(task.task_type, path)
+    except ThumbnailError as exc:
+        if task.task_type == "image":
+            raise ProviderError(f"The result is not a readable image: {exc}") from exc
+        log.warning("no thumbnail for %s task %s: %s", task.task_type, task.id, exc)
+        return None
     thumb = thumbnail_key(task.id)
-    storage.save_bytes(thumb, buf.getvalue(), "image/jpeg")
+    storage.save_bytes(thumb, data, "image/jpeg")
     return storage.url(thumb)
 
 
@@ -281,3 +341,15 @@ def tasks_due(session: Session, *, grace: timedelta = timedelta(seconds=30), lim
         .limit(limit)
     ).all()
     return list(rows)
+
+
+def accept_callback(session: Session, task_id: str, signature: str) -> bool:
+    """Check a provider callback's per-task secret. True when the task should be re-checked now.
+
+    The body of a callback is never trusted: the worker reads the task record itself, so a
+    repeated, late or forged-but-signed callback changes nothing by itself.
+    """
+    task = session.get(GenerationTask, task_id)
+    if task is None or not task.callback_secret or not hmac.compare_digest(task.callback_secret, signature or ""):
+        raise PermissionDenied("Unknown task or wrong callback signature")
+    return task.status in TaskStatus.ACTIVE

@@ -3,8 +3,8 @@
 Used when no KIE_AI_API_KEY is set, so the real KieProvider code path runs offline. Jobs live in
 the database (they survive a restart); a job moves waiting → queuing → generating → success
 over its duration, and its result is rendered locally (sandbox_render) the first time it is
-read after that. A prompt containing "[sandbox:fail]" makes the job fail, for trying the
-failure path by hand.
+read after that (or when its callback is due). Faults are injected on request by markers in
+the prompt: see sandbox_faults.
 """
 
 from __future__ import annotations
@@ -20,9 +20,8 @@ from typing import Any
 from sqlmodel import Session
 
 from smartspec_app.models import SandboxJob, utcnow
-from smartspec_app.services import sandbox_render
+from smartspec_app.services import sandbox_faults, sandbox_render
 
-FAIL_MARKER = "[sandbox:fail]"
 _render_locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
 
@@ -51,18 +50,23 @@ def _lock_for(job_id: str) -> threading.Lock:
 
 
 def create_job(session: Session, model: str, input: dict[str, Any], callback_url: str | None, timing: SandboxTiming) -> SandboxJob:
-    prompt = str(input.get("prompt") or input.get("text") or "")
+    faults = sandbox_faults.parse_faults(prompt_of(input))
+    duration = timing.for_model(model) * (3 if "slow" in faults else 1)
     job = SandboxJob(
         id=f"sandbox_{model.replace('/', '-')}_{int(time.time() * 1000)}_{secrets.token_hex(4)}",
         model=model,
         input=input,
         callback_url=callback_url,
-        fault="fail" if FAIL_MARKER in prompt else None,
-        duration_seconds=timing.for_model(model),
+        fault=sandbox_faults.encode(faults),
+        duration_seconds=duration,
     )
     session.add(job)
     session.flush()
     return job
+
+
+def prompt_of(input: dict[str, Any]) -> str:
+    return str(input.get("prompt") or input.get("text") or "")
 
 
 def _image_size(input: dict[str, Any]) -> tuple[int, int]:
@@ -112,14 +116,19 @@ def record_info(session: Session, job: SandboxJob, files_dir: Path, files_base_u
         "updateTime": int(time.time() * 1000),
         "completeTime": None,
     }
+    faults = sandbox_faults.decode(job.fault)
+    if "unknownstate" in faults:
+        return record | {"state": "paused"}
     if fraction < 0.15:
         return record | {"state": "waiting"}
     if fraction < 0.3:
         return record | {"state": "queuing"}
     if fraction < 1.0:
         return record | {"state": "generating", "progress": math.floor(100 * (fraction - 0.3) / 0.7)}
-    if job.fault == "fail":
+    if "fail" in faults:
         return record | {"state": "fail", "failCode": "501", "failMsg": "Sandbox task failed on request ([sandbox:fail] in the prompt)"}
+    if "badresult" in faults:
+        return record | {"state": "success", "resultJson": "{not json"}
     if job.result_file is None or not (files_dir / job.result_file).is_file():
         with _lock_for(job.id):
             session.refresh(job)

@@ -17,9 +17,11 @@ from contextlib import contextmanager
 from huey import RedisHuey, SqliteHuey, crontab
 from huey.consumer import Consumer
 
-from smartspec_app.services import generation
+from smartspec_app.models import GenerationTask
+from smartspec_app.services import generation, keys
 from smartspec_app.services.db import session_scope
 from smartspec_app.services.downloads import UrlPolicy
+from smartspec_app.services.errors import ProviderError
 from smartspec_app.services.providers.kie import KieProvider
 from smartspec_app.services.storage import get_storage
 from smartspec_app.settings import get_settings
@@ -38,22 +40,48 @@ def _make_huey():
 huey = _make_huey()
 
 
-def provider_name() -> str:
-    """The provider new tasks use: kie.ai when a key is configured, else the sandbox."""
-    return "sandbox" if get_settings().uses_sandbox else "kie"
+def _kie_key(user_id: int | None) -> keys.ResolvedKey | None:
+    with session_scope() as session:
+        return keys.kie_key_for(session, keys.get_key_manager(), user_id, get_settings().kie_ai_api_key)
 
 
-def build_provider(name: str) -> KieProvider:
-    settings = get_settings()
-    if name == "sandbox":
-        return KieProvider("sandbox", settings.sandbox_base_url, max_attempts=3, backoff_base=0.2)
-    return KieProvider(settings.kie_ai_api_key, settings.kie_ai_base_url)
+def provider_name(user_id: int | None = None) -> str:
+    """The provider a user's new tasks use: kie.ai when a key is there for them, else the sandbox."""
+    return "kie" if _kie_key(user_id) else "sandbox"
+
+
+def sandbox_provider() -> KieProvider:
+    return KieProvider("sandbox", get_settings().sandbox_base_url, max_attempts=3, backoff_base=0.2)
+
+
+def build_provider(task: GenerationTask) -> KieProvider:
+    """The provider a task was started with; kie.ai tasks use their owner's key, else the operator's."""
+    if task.provider == "sandbox":
+        return sandbox_provider()
+    resolved = _kie_key(task.user_id)
+    if resolved is None:
+        raise ProviderError("No kie.ai key is configured any more for this task (it was removed while the task ran)")
+    return KieProvider(resolved.key, get_settings().kie_ai_base_url)
+
+
+def operator_provider() -> KieProvider:
+    """The site's own provider (the admin panel's balance and key test)."""
+    resolved = _kie_key(None)
+    return sandbox_provider() if resolved is None else KieProvider(resolved.key, get_settings().kie_ai_base_url)
 
 
 def url_policy(name: str) -> UrlPolicy:
     if name == "sandbox":
         return UrlPolicy(trusted_prefix=get_settings().sandbox_base_url)
     return UrlPolicy(require_https=True)
+
+
+def callback_base(name: str) -> str | None:
+    """Where a provider can reach our callback route: the sandbox always can; kie.ai only over public https."""
+    settings = get_settings()
+    if name == "sandbox":
+        return settings.resolved_internal_url
+    return settings.public_base_url if settings.public_base_url.startswith("https://") else None
 
 
 def worker_context() -> generation.WorkerContext:
@@ -65,6 +93,7 @@ def worker_context() -> generation.WorkerContext:
         url_policy_for=url_policy,
         max_download_bytes=settings.max_download_bytes,
         worker_id=f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}",
+        callback_base_for=callback_base,
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from typing import Any
+from urllib.parse import quote
 
 import reflex as rx
 
@@ -155,13 +156,30 @@ class GenerationState(AuthState):
     @rx.event
     def on_load(self):
         user = self._current_user()
-        if user is None:
-            return rx.redirect("/login?next=/generate")
-        self.sandbox_mode = worker.provider_name() == "sandbox"
+        if user is None:  # keep the query ("Generate similar" from the gallery) across the log-in
+            url = self.router.url
+            return rx.redirect("/login?next=" + quote(url.path + (f"?{url.query}" if url.query else ""), safe="/"))
+        self.sandbox_mode = worker.provider_name(user.id) == "sandbox"
         if not self.param_values:
             self._reset_params()
+        self._prefill_from_query()
         self._load_tasks(user.id)
         return GenerationState.watch_tasks
+
+    def _prefill_from_query(self) -> None:
+        """/generate?prompt=...&model=... (the gallery's "Generate similar") fills in the form."""
+        query = self.router.url.query_parameters
+        model_id, prompt = str(query.get("model", "") or ""), str(query.get("prompt", "") or "")
+        if model_id and model_id != self.model_id:
+            try:
+                model = catalog.get_model(model_id)
+            except SmartSpecError:
+                model = None
+            if model is not None:
+                self.task_type, self.model_id = model.task_type, model.id
+                self._reset_params()
+        if prompt:
+            self.prompt = prompt[: self.prompt_limit or len(prompt)]
 
     def _load_tasks(self, user_id: int) -> None:
         self._show_tasks(recent_task_views(user_id))
@@ -215,7 +233,7 @@ class GenerationState(AuthState):
                     self.model_id,
                     self.prompt,
                     dict(self.param_values),
-                    worker.provider_name(),
+                    worker.provider_name(user.id),
                 )
         except SmartSpecError as exc:
             self.form_error, self.error_field = exc.message, exc.field or ""

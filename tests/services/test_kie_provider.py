@@ -183,13 +183,11 @@ def test_success_with_result_json_that_is_not_an_object_is_failed() -> None:
         assert result.result_urls == []
 
 
-@pytest.mark.xfail(strict=True, reason="service bug: a string resultUrls is iterated character by character")
 def test_result_urls_as_a_single_string_is_not_split_into_characters() -> None:
     result = parse_record({"state": "success", "resultJson": json.dumps({"resultUrls": "https://tempfile.example/a.png"})})
     assert result.status == "failed" or result.result_urls == ["https://tempfile.example/a.png"]
 
 
-@pytest.mark.xfail(strict=True, reason="service bug: non-string entries of resultUrls become 'None' / '5' URLs")
 def test_result_urls_that_are_not_strings_are_not_success() -> None:
     result = parse_record({"state": "success", "resultJson": json.dumps({"resultUrls": [None, 5]})})
     assert result.status == "failed"

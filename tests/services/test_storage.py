@@ -183,7 +183,6 @@ def test_bad_keys_are_rejected_everywhere(storage: LocalStorage, key: str) -> No
     assert _leftovers(storage.root) == []
 
 
-@pytest.mark.xfail(strict=True, reason="service bug: _check_key accepts '.', which names the storage root itself")
 @pytest.mark.parametrize("key", [".", "./", "./."])
 def test_a_key_naming_the_root_is_rejected(storage: LocalStorage, key: str) -> None:
     with pytest.raises(ValidationError):

@@ -30,6 +30,8 @@ KIE_CODES: dict[int, tuple[str, bool]] = {
     505: ("This kie.ai feature is disabled", False),
 }
 
+_AMBIGUOUS_HTTP = (500, 504)  # the gateway may have passed the request on before failing
+
 _STATES = {"waiting": "queued", "queuing": "queued", "generating": "generating", "success": "success", "fail": "failed"}
 
 
@@ -58,8 +60,13 @@ class KieProvider:
     def _client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url=self.base_url, headers=self._headers, timeout=self._timeout, transport=self._transport)
 
-    async def _request(self, method: str, path: str, **kwargs: Any) -> Any:
-        """One API call with retries; returns the envelope's `data`."""
+    async def _request(self, method: str, path: str, *, creates: bool = False, **kwargs: Any) -> Any:
+        """One API call with retries; returns the envelope's `data`.
+
+        A call that `creates` a paid task is retried only when kie.ai surely did not take it
+        (no connection, 429, 455, an envelope error, a 502/503 from its gateway); after a read
+        timeout or an ambiguous 500/504 it may have started, so the error is not retried.
+        """
         last: ProviderError | None = None
         async with self._client() as client:
             for attempt in range(1, self.max_attempts + 1):
@@ -68,8 +75,18 @@ class KieProvider:
                     return self._unwrap(response)
                 except ProviderError as exc:
                     last = exc
-                except (httpx.TimeoutException, httpx.TransportError) as exc:
+                    if creates and exc.retryable and exc.provider_code in _AMBIGUOUS_HTTP and not exc.enveloped:
+                        last = ProviderError(
+                            f"{exc.message}; the task may or may not have started at kie.ai, so it is not sent again",
+                            provider_code=exc.provider_code,
+                        )
+                except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                     last = ProviderError(f"Could not reach kie.ai: {type(exc).__name__}: {exc}", retryable=True)
+                except (httpx.TimeoutException, httpx.TransportError) as exc:
+                    message = f"Could not reach kie.ai: {type(exc).__name__}: {exc}"
+                    if creates:
+                        message += "; the task may or may not have started at kie.ai, so it is not sent again"
+                    last = ProviderError(message, retryable=not creates)
                 if not last.retryable or attempt == self.max_attempts:
                     break
                 delay = min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
@@ -86,11 +103,13 @@ class KieProvider:
             body = response.json()
         except ValueError:
             retryable = response.status_code >= 500 or response.status_code == 429
-            raise ProviderError(
+            error = ProviderError(
                 f"kie.ai answered HTTP {response.status_code} with a body that is not JSON",
                 provider_code=response.status_code,
                 retryable=retryable,
-            ) from None
+            )
+            error.enveloped = False
+            raise error from None
         if not isinstance(body, dict) or "code" not in body:
             raise ProviderError(
                 f"kie.ai answered HTTP {response.status_code} without the expected envelope",
@@ -109,7 +128,7 @@ class KieProvider:
         body: dict[str, Any] = {"model": model, "input": input}
         if callback_url:
             body["callBackUrl"] = callback_url
-        data = await self._request("POST", "/api/v1/jobs/createTask", json=body)
+        data = await self._request("POST", "/api/v1/jobs/createTask", creates=True, json=body)
         task_id = data.get("taskId") if isinstance(data, dict) else None
         if not task_id:
             raise ProviderError("kie.ai accepted the task but returned no taskId")
@@ -129,6 +148,24 @@ class KieProvider:
             raise ProviderError(f"kie.ai returned an unreadable credit balance: {data!r}") from None
 
 
+def _result_urls(raw: Any) -> tuple[list[str], str]:
+    """The result URLs of a finished task, or a message saying what is wrong with resultJson."""
+    if raw in (None, ""):
+        return [], "kie.ai reported success but sent no resultJson"
+    try:
+        parsed = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        return [], "kie.ai returned a result that is not valid JSON"
+    if not isinstance(parsed, dict):
+        return [], "kie.ai returned a resultJson that is not a JSON object"
+    urls = parsed.get("resultUrls")
+    if not isinstance(urls, list) or not urls:
+        return [], "kie.ai reported success but no result URL"
+    if not all(isinstance(u, str) and u.startswith(("https://", "http://")) for u in urls):
+        return [], "kie.ai returned result URLs that are not http(s) URLs"
+    return list(urls), ""
+
+
 def parse_record(data: dict[str, Any]) -> ProviderTaskState:
     """Turn a recordInfo `data` object into a ProviderTaskState (resultJson is a JSON string)."""
     raw_state = str(data.get("state") or "")
@@ -137,14 +174,9 @@ def parse_record(data: dict[str, Any]) -> ProviderTaskState:
     progress_int = int(progress) if isinstance(progress, (int, float)) and 0 <= progress <= 100 else None
     urls: list[str] = []
     if status == "success":
-        raw = data.get("resultJson") or ""
-        try:
-            parsed = json.loads(raw) if isinstance(raw, str) else raw
-            urls = [str(u) for u in (parsed or {}).get("resultUrls") or []]
-        except (ValueError, AttributeError):
-            return ProviderTaskState("failed", error_message="kie.ai returned a result that is not valid JSON", raw_state=raw_state)
-        if not urls:
-            return ProviderTaskState("failed", error_message="kie.ai reported success but no result URL", raw_state=raw_state)
+        urls, problem = _result_urls(data.get("resultJson"))
+        if problem:
+            return ProviderTaskState("failed", error_message=problem, raw_state=raw_state)
     credits = data.get("credits") or data.get("costCredits")
     return ProviderTaskState(
         status=status,

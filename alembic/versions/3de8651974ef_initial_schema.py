@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: b608b1a53df3
+Revision ID: 3de8651974ef
 Revises: 
-Create Date: 2026-11-25 11:16:34.789307
+Create Date: 2026-11-25 14:49:57.851474
 
 """
 from typing import Sequence, Union
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 import sqlmodel
 
 # revision identifiers, used by Alembic.
-revision: str = 'b608b1a53df3'
+revision: str = '3de8651974ef'
 down_revision: Union[str, Sequence[str], None] = None
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
@@ -26,7 +26,7 @@ def upgrade() -> None:
     sa.Column('model', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
     sa.Column('input', sa.JSON(), nullable=False),
     sa.Column('callback_url', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-    sa.Column('fault', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+    sa.Column('fault', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.Column('duration_seconds', sa.Float(), nullable=False),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('result_file', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
@@ -47,6 +47,23 @@ def upgrade() -> None:
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_users_email'), ['email'], unique=True)
         batch_op.create_index(batch_op.f('ix_users_username'), ['username'], unique=True)
+
+    op.create_table('api_tokens',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+    sa.Column('token_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('encrypted_token', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('token_hint', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('last_used_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('revoked_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_api_tokens_token_hash'), ['token_hash'], unique=True)
+        batch_op.create_index(batch_op.f('ix_api_tokens_user_id'), ['user_id'], unique=False)
 
     op.create_table('generation_tasks',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
@@ -77,6 +94,8 @@ def upgrade() -> None:
     sa.Column('next_check_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('deadline_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('poll_count', sa.Integer(), nullable=False),
+    sa.Column('error_count', sa.Integer(), nullable=False),
+    sa.Column('callback_secret', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -85,6 +104,22 @@ def upgrade() -> None:
         batch_op.create_index('ix_generation_tasks_status_next_check', ['status', 'next_check_at'], unique=False)
         batch_op.create_index('ix_generation_tasks_user_created', ['user_id', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_generation_tasks_user_id'), ['user_id'], unique=False)
+
+    op.create_table('provider_keys',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('provider', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('owner_key', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('encrypted_key', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('key_hint', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('provider_keys', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_provider_keys_user_id'), ['user_id'], unique=False)
+        batch_op.create_index('ux_provider_keys_owner', ['provider', 'owner_key'], unique=True)
 
     op.create_table('user_sessions',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -123,6 +158,7 @@ def upgrade() -> None:
     sa.Column('views_count', sa.Integer(), nullable=False),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('visibility', sqlmodel.sql.sqltypes.AutoString(length=16), server_default='public', nullable=False),
     sa.ForeignKeyConstraint(['task_id'], ['generation_tasks.id'], ),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
     sa.PrimaryKeyConstraint('id')
@@ -130,10 +166,52 @@ def upgrade() -> None:
     with op.batch_alter_table('gallery_items', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_gallery_items_category'), ['category'], unique=False)
         batch_op.create_index(batch_op.f('ix_gallery_items_created_at'), ['created_at'], unique=False)
+        batch_op.create_index('ix_gallery_items_listing', ['is_public', 'moderation_status', 'is_nsfw', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_gallery_items_moderation_status'), ['moderation_status'], unique=False)
         batch_op.create_index(batch_op.f('ix_gallery_items_slug'), ['slug'], unique=True)
         batch_op.create_index(batch_op.f('ix_gallery_items_task_id'), ['task_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_gallery_items_user_id'), ['user_id'], unique=False)
+
+    op.create_table('gallery_item_tags',
+    sa.Column('item_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('tag', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.ForeignKeyConstraint(['item_id'], ['gallery_items.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('item_id', 'tag')
+    )
+    with op.batch_alter_table('gallery_item_tags', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_gallery_item_tags_tag'), ['tag'], unique=False)
+
+    op.create_table('gallery_likes',
+    sa.Column('item_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['item_id'], ['gallery_items.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('item_id', 'user_id')
+    )
+    with op.batch_alter_table('gallery_likes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_gallery_likes_user_id'), ['user_id'], unique=False)
+
+    op.create_table('gallery_slug_redirects',
+    sa.Column('old_slug', sqlmodel.sql.sqltypes.AutoString(length=240), nullable=False),
+    sa.Column('item_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['item_id'], ['gallery_items.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('old_slug')
+    )
+    with op.batch_alter_table('gallery_slug_redirects', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_gallery_slug_redirects_item_id'), ['item_id'], unique=False)
+
+    op.create_table('gallery_views',
+    sa.Column('item_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('viewer_key', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('hour', sa.Integer(), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['item_id'], ['gallery_items.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('item_id', 'viewer_key', 'hour')
+    )
+    with op.batch_alter_table('gallery_views', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_gallery_views_created_at'), ['created_at'], unique=False)
 
     # ### end Alembic commands ###
 
@@ -141,11 +219,28 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Downgrade schema."""
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('gallery_views', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_gallery_views_created_at'))
+
+    op.drop_table('gallery_views')
+    with op.batch_alter_table('gallery_slug_redirects', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_gallery_slug_redirects_item_id'))
+
+    op.drop_table('gallery_slug_redirects')
+    with op.batch_alter_table('gallery_likes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_gallery_likes_user_id'))
+
+    op.drop_table('gallery_likes')
+    with op.batch_alter_table('gallery_item_tags', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_gallery_item_tags_tag'))
+
+    op.drop_table('gallery_item_tags')
     with op.batch_alter_table('gallery_items', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_gallery_items_user_id'))
         batch_op.drop_index(batch_op.f('ix_gallery_items_task_id'))
         batch_op.drop_index(batch_op.f('ix_gallery_items_slug'))
         batch_op.drop_index(batch_op.f('ix_gallery_items_moderation_status'))
+        batch_op.drop_index('ix_gallery_items_listing')
         batch_op.drop_index(batch_op.f('ix_gallery_items_created_at'))
         batch_op.drop_index(batch_op.f('ix_gallery_items_category'))
 
@@ -155,6 +250,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_user_sessions_token_hash'))
 
     op.drop_table('user_sessions')
+    with op.batch_alter_table('provider_keys', schema=None) as batch_op:
+        batch_op.drop_index('ux_provider_keys_owner')
+        batch_op.drop_index(batch_op.f('ix_provider_keys_user_id'))
+
+    op.drop_table('provider_keys')
     with op.batch_alter_table('generation_tasks', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_generation_tasks_user_id'))
         batch_op.drop_index('ix_generation_tasks_user_created')
@@ -162,6 +262,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_generation_tasks_status'))
 
     op.drop_table('generation_tasks')
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_api_tokens_user_id'))
+        batch_op.drop_index(batch_op.f('ix_api_tokens_token_hash'))
+
+    op.drop_table('api_tokens')
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_users_username'))
         batch_op.drop_index(batch_op.f('ix_users_email'))

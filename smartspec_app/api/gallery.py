@@ -1,0 +1,91 @@
+"""/api/gallery: the JSON the SDKs use — list listed items, read one, like and unlike."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Query, Request
+
+from smartspec_app.api.deps import CurrentUser, OptionalUser
+from smartspec_app.services import gallery, gallery_engagement, gallery_feed
+from smartspec_app.services.db import session_scope
+from smartspec_app.services.gallery import GalleryEntry
+from smartspec_app.services.seo import SiteUrls, iso
+from smartspec_app.services.storage import get_storage
+from smartspec_app.settings import get_settings
+
+router = APIRouter(prefix="/api/gallery", tags=["gallery"])
+
+
+def site_urls(request: Request) -> SiteUrls:
+    """Absolute URLs from PUBLIC_BASE_URL, or from the request when it is not set."""
+    base = get_settings().public_base_url or str(request.base_url)
+    return SiteUrls(base.rstrip("/"), get_storage())
+
+
+def item_json(entry: GalleryEntry, urls: SiteUrls) -> dict:
+    item = entry.item
+    return {
+        "id": item.id,
+        "slug": item.slug,
+        "url": urls.item(item.slug),
+        "title": item.title,
+        "description": item.description,
+        "author": entry.author,
+        "media_type": item.media_type,
+        "media_url": urls.media(item.media_url),
+        "thumbnail_url": urls.media(item.thumbnail_url) or None,
+        "prompt": item.prompt,
+        "model_id": item.model_id,
+        "category": item.category,
+        "tags": list(item.tags),
+        "visibility": item.visibility,
+        "likes_count": item.likes_count,
+        "views_count": item.views_count,
+        "created_at": iso(item.created_at),
+        "updated_at": iso(item.updated_at),
+    }
+
+
+@router.get("")
+def list_gallery(
+    request: Request,
+    page: int = Query(1, ge=1, le=100_000),
+    page_size: int = Query(24, ge=1, le=gallery_feed.MAX_PAGE_SIZE),
+    category: str | None = Query(None, max_length=50),
+    tag: str | None = Query(None, max_length=64),
+    username: str | None = Query(None, max_length=40),
+    sort_by: Literal["trending", "newest", "most_liked", "most_viewed"] = "trending",
+    media_type: Literal["image", "video", "audio"] | None = None,
+) -> dict:
+    """Listed items (public, approved, not NSFW), filtered, sorted and paginated."""
+    urls = site_urls(request)
+    with session_scope() as session:
+        result = gallery_feed.list_public(session, page, page_size, category, tag, media_type, username, sort_by)
+        items = [item_json(e, urls) for e in result.entries]
+    return {"items": items, "page": result.page, "page_size": result.page_size, "total": result.total, "has_more": result.has_more}
+
+
+@router.get("/item/{item_id}")
+def get_gallery_item(item_id: str, request: Request, user: OptionalUser) -> dict:
+    """One item: anyone for listed and unlisted items, the author for private ones."""
+    with session_scope() as session:
+        entry = gallery.get_item(session, item_id, user)
+        liked = gallery_engagement.has_liked(session, user, item_id)
+        return {**item_json(entry, site_urls(request)), "liked": liked}
+
+
+@router.post("/item/{item_id}/like")
+def like_item(item_id: str, user: CurrentUser) -> dict:
+    """Like an item (idempotent: a second like changes nothing)."""
+    with session_scope() as session:
+        state = gallery_engagement.like(session, user, item_id)
+    return {"item_id": item_id, "liked": state.liked, "likes_count": state.likes_count}
+
+
+@router.delete("/item/{item_id}/like")
+def unlike_item(item_id: str, user: CurrentUser) -> dict:
+    """Take a like back (idempotent)."""
+    with session_scope() as session:
+        state = gallery_engagement.unlike(session, user, item_id)
+    return {"item_id": item_id, "liked": state.liked, "likes_count": state.likes_count}

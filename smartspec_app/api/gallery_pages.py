@@ -1,0 +1,170 @@
+"""Gallery URLs as crawlers see them: full HTML without JavaScript, the sitemap and robots.txt.
+
+Routes of the app mounted with `api_transformer` answer before Reflex's static pages, so each
+gallery URL returns the app's own HTML shell with the page's title, meta, Open Graph, Twitter
+Card, JSON-LD and a plain-HTML content block filled in: crawlers read it as it is, browsers boot
+the live Reflex page from the same document. Only listed items appear; unlisted ones answer with
+noindex; anything else is a 404 (still the shell, so the author's browser can show a private item).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response, StreamingResponse
+
+from smartspec_app.api.gallery import site_urls
+from smartspec_app.api.spa_shell import SpaShell
+from smartspec_app.services import gallery, gallery_feed, seo, sitemap
+from smartspec_app.services.db import session_scope
+from smartspec_app.services.errors import ValidationError
+from smartspec_app.services.gallery import CATEGORIES
+from smartspec_app.settings import get_settings
+
+PAGE_SIZE = 48
+GET_HEAD = ["GET", "HEAD"]
+NO_CACHE = {"Cache-Control": "no-cache"}
+
+
+def build_router(shell: SpaShell | None = None) -> APIRouter:
+    """The routes, reading the HTML shell from the configured build (or `shell`)."""
+    shell = shell or SpaShell(get_settings().resolved_spa_build_dir)
+    router = APIRouter(include_in_schema=False)
+
+    def html(page: seo.PageSeo, status: int = 200, route: str | None = None) -> HTMLResponse:
+        return HTMLResponse(seo.inject(shell.html(route), page), status_code=status, headers=NO_CACHE)
+
+    def not_found(request: Request) -> HTMLResponse:
+        return html(seo.not_found_seo(str(request.url)), 404)
+
+    def gallery_sitemap(request: Request) -> sitemap.GallerySitemap:
+        return sitemap.GallerySitemap(session_scope, site_urls(request), get_settings().sitemap_max_urls)
+
+    @router.api_route("/robots.txt", methods=GET_HEAD)
+    def robots(request: Request) -> PlainTextResponse:
+        return PlainTextResponse(sitemap.robots_txt(site_urls(request).base_url))
+
+    @router.api_route("/gallery/sitemap.xml", methods=GET_HEAD)
+    def sitemap_root(request: Request) -> Response:
+        site = gallery_sitemap(request)
+        if site.is_index():
+            return Response(site.index(), media_type="application/xml")
+        return StreamingResponse(site.page_chunks(1), media_type="application/xml")
+
+    @router.api_route("/gallery/sitemap-{number}.xml", methods=GET_HEAD)
+    def sitemap_file(number: int, request: Request) -> Response:
+        site = gallery_sitemap(request)
+        if not site.is_index() or not site.exists(number):
+            return Response("no such sitemap file", status_code=404, media_type="text/plain")
+        return StreamingResponse(site.page_chunks(number), media_type="application/xml")
+
+    def listing(
+        request: Request,
+        *,
+        heading: str,
+        description: str,
+        link: Callable[[seo.SiteUrls, int], str],
+        filters: dict,
+        route: str | None = None,
+        empty_is_missing: bool = False,
+    ) -> HTMLResponse:
+        urls, number = site_urls(request), _page_number(request)
+        sort_by = request.query_params.get("sort", "trending")
+        try:
+            with session_scope() as session:
+                result = gallery_feed.list_public(
+                    session, number, PAGE_SIZE, sort_by=sort_by if sort_by in gallery_feed.SORTS else "trending", **filters
+                )
+        except ValidationError:
+            return not_found(request)
+        if (number > result.pages) or (empty_is_missing and result.total == 0):
+            return not_found(request)
+        page = seo.listing_seo(
+            heading=heading,
+            description=description,
+            canonical_url=link(urls, number),
+            entries=result.entries,
+            urls=urls,
+            prev_url=link(urls, number - 1) if number > 1 else "",
+            next_url=link(urls, number + 1) if result.has_more else "",
+            indexable=result.total > 0,
+        )
+        return html(page, route=route)
+
+    @router.api_route("/gallery", methods=GET_HEAD)
+    def gallery_index(request: Request) -> HTMLResponse:
+        return listing(
+            request,
+            heading="Gallery",
+            description="Images, videos and speech made with SmartSpec Pro and shared by their creators.",
+            link=lambda urls, n: urls.gallery(n),
+            filters={},
+            route="/gallery",
+        )
+
+    @router.api_route("/gallery/category/{category}", methods=GET_HEAD)
+    def gallery_category(category: str, request: Request) -> HTMLResponse:
+        if category not in CATEGORIES:
+            return not_found(request)
+        label = CATEGORIES[category]
+        return listing(
+            request,
+            heading=f"{label} · Gallery",
+            description=f"{label}: AI images, videos and speech shared in the SmartSpec Pro gallery.",
+            link=lambda urls, n: urls.category(category, n),
+            filters={"category": category},
+        )
+
+    @router.api_route("/gallery/tag/{tag}", methods=GET_HEAD)
+    def gallery_tag(tag: str, request: Request) -> Response:
+        normalized = gallery.normalize_tag(tag)
+        if not normalized:
+            return not_found(request)
+        if normalized != tag:
+            return RedirectResponse(f"/gallery/tag/{quote(normalized)}", status_code=301)
+        return listing(
+            request,
+            heading=f"#{normalized} · Gallery",
+            description=f"Creations tagged #{normalized} in the SmartSpec Pro gallery.",
+            link=lambda urls, n: urls.tag(normalized, n),
+            filters={"tag": normalized},
+            empty_is_missing=True,
+        )
+
+    @router.api_route("/gallery/user/{username}", methods=GET_HEAD)
+    def gallery_user(username: str, request: Request) -> HTMLResponse:
+        with session_scope() as session:
+            known = gallery_feed.user_exists(session, username)
+        if not known:
+            return not_found(request)
+        return listing(
+            request,
+            heading=f"{username} · Gallery",
+            description=f"Images, videos and speech shared by {username} on SmartSpec Pro.",
+            link=lambda urls, n: urls.user(username, n),
+            filters={"username": username},
+        )
+
+    @router.api_route("/gallery/{slug}", methods=GET_HEAD)
+    def gallery_item(slug: str, request: Request) -> Response:
+        with session_scope() as session:
+            match = gallery.get_by_slug(session, slug)
+        if match is None or not gallery.is_viewable_by_link(match.entry.item):
+            return not_found(request)
+        item = match.entry.item
+        if match.moved:
+            query = f"?{request.url.query}" if request.url.query else ""
+            return RedirectResponse(f"/gallery/{quote(item.slug)}{query}", status_code=301)
+        page = seo.item_seo(
+            match.entry, site_urls(request), model_name=gallery.model_name(item.model_id), indexable=gallery.is_listed(item)
+        )
+        return html(page)
+
+    return router
+
+
+def _page_number(request: Request) -> int:
+    raw = request.query_params.get("page", "1")
+    return int(raw) if raw.isdigit() and 0 < int(raw) <= 100_000 else 1

@@ -1,0 +1,157 @@
+"""Gallery pieces: media cards, the filter bar, the item's media player, like and share buttons."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from smartspec_app.state.gallery import SORT_LABELS, GalleryCard, GalleryState
+from smartspec_app.state.gallery_item import GalleryItemState
+
+MEDIA_ICONS = (("video", "film"), ("audio", "audio_lines"))
+VISIBILITY_COLORS = (("public", "green"), ("unlisted", "amber"), ("private", "gray"))
+
+
+def _placeholder(media_type: rx.Var[str]) -> rx.Component:
+    return rx.center(
+        rx.match(media_type, ("video", rx.icon("film", size=40)), ("audio", rx.icon("audio_lines", size=40)), rx.icon("image", size=40)),
+        width="100%",
+        height="100%",
+        background="var(--gray-a3)",
+    )
+
+
+def _picture(card: rx.Var[GalleryCard]) -> rx.Component:
+    source = rx.cond(card.thumbnail_url != "", card.thumbnail_url, rx.cond(card.media_type == "image", card.media_url, ""))
+    return rx.box(
+        rx.cond(
+            source != "",
+            rx.image(src=source, alt=card.title, width="100%", height="100%", object_fit="cover", loading="lazy"),
+            _placeholder(card.media_type),
+        ),
+        width="100%",
+        aspect_ratio="1",
+        overflow="hidden",
+        border_radius="8px",
+        position="relative",
+    )
+
+
+def _visibility_menu(card: rx.Var[GalleryCard]) -> rx.Component:
+    return rx.hstack(
+        rx.badge(card.visibility, color_scheme=rx.match(card.visibility, *VISIBILITY_COLORS, "gray"), class_name="visibility-badge"),
+        rx.cond(card.moderation_status != "approved", rx.badge(card.moderation_status, color_scheme="orange")),
+        rx.spacer(),
+        rx.select(
+            ["public", "unlisted", "private"],
+            value=card.visibility,
+            size="1",
+            on_change=lambda value: GalleryState.set_visibility(card.id, value),
+        ),
+        width="100%",
+        align="center",
+    )
+
+
+def media_card(card: rx.Var[GalleryCard]) -> rx.Component:
+    """A grid card: picture, title, author, likes; the author's own page adds visibility controls."""
+    return rx.card(
+        rx.vstack(
+            rx.link(_picture(card), href=card.href, width="100%"),
+            rx.link(rx.text(card.title, weight="medium", trim="end", class_name="card-title"), href=card.href, underline="none"),
+            rx.hstack(
+                rx.link(card.author, href="/gallery/user/" + card.author, size="2", color_scheme="gray"),
+                rx.spacer(),
+                rx.match(card.media_type, *[(kind, rx.icon(icon, size=14)) for kind, icon in MEDIA_ICONS], rx.fragment()),
+                rx.icon("heart", size=14),
+                rx.text(card.likes_count, size="2", class_name="card-likes"),
+                width="100%",
+                align="center",
+                spacing="2",
+            ),
+            rx.cond(GalleryState.own_view, _visibility_menu(card)),
+            spacing="2",
+            width="100%",
+        ),
+        class_name="gallery-card",
+        width="100%",
+    )
+
+
+def filter_bar() -> rx.Component:
+    return rx.hstack(
+        rx.segmented_control.root(
+            rx.segmented_control.item("All", value="all"),
+            rx.segmented_control.item("Images", value="image"),
+            rx.segmented_control.item("Videos", value="video"),
+            rx.segmented_control.item("Audio", value="audio"),
+            value=GalleryState.media_filter,
+            on_change=GalleryState.set_media_filter,
+            id="media-filter",
+        ),
+        rx.spacer(),
+        rx.select.root(
+            rx.select.trigger(id="category-filter"),
+            rx.select.content(rx.foreach(GalleryState.category_options, lambda o: rx.select.item(o["label"], value=o["value"]))),
+            value=GalleryState.category_filter,
+            on_change=GalleryState.choose_category,
+        ),
+        rx.select.root(
+            rx.select.trigger(id="sort-select"),
+            rx.select.content(*[rx.select.item(label, value=value) for value, label in SORT_LABELS.items()]),
+            value=GalleryState.sort_by,
+            on_change=GalleryState.set_sort,
+        ),
+        width="100%",
+        align="center",
+        wrap="wrap",
+        spacing="3",
+    )
+
+
+def item_media() -> rx.Component:
+    item = GalleryItemState.item
+    return rx.match(
+        item.media_type,
+        ("video", rx.el.video(src=item.media_url, poster=item.thumbnail_url, controls=True, id="item-video", style={"width": "100%"})),
+        (
+            "audio",
+            rx.vstack(
+                rx.cond(item.thumbnail_url != "", rx.image(src=item.thumbnail_url, alt=item.title, width="100%", border_radius="8px")),
+                rx.el.audio(src=item.media_url, controls=True, id="item-audio", style={"width": "100%"}),
+                width="100%",
+            ),
+        ),
+        rx.image(src=item.media_url, alt=item.prompt, id="item-image", width="100%", border_radius="8px"),
+    )
+
+
+def like_button() -> rx.Component:
+    return rx.button(
+        rx.icon("heart", fill=rx.cond(GalleryItemState.liked, "currentColor", "none")),
+        rx.text(GalleryItemState.likes_count, id="like-count"),
+        id="like-button",
+        variant=rx.cond(GalleryItemState.liked, "solid", "outline"),
+        color_scheme="crimson",
+        aria_pressed=GalleryItemState.liked,
+        on_click=GalleryItemState.toggle_like,
+    )
+
+
+def _share_link(label: str, icon: str, href: rx.Var[str], element_id: str) -> rx.Component:
+    return rx.link(
+        rx.button(rx.icon(icon, size=16), label, variant="soft", size="2"),
+        href=href,
+        is_external=True,
+        id=element_id,
+    )
+
+
+def share_buttons() -> rx.Component:
+    return rx.hstack(
+        rx.button(rx.icon("link", size=16), "Copy link", variant="soft", size="2", id="copy-link", on_click=GalleryItemState.copy_link),
+        _share_link("X", "twitter", GalleryItemState.share_x_url, "share-x"),
+        _share_link("Facebook", "facebook", GalleryItemState.share_facebook_url, "share-facebook"),
+        _share_link("Reddit", "message_circle", GalleryItemState.share_reddit_url, "share-reddit"),
+        wrap="wrap",
+        spacing="2",
+    )

@@ -1,0 +1,399 @@
+"""Gallery items: share a finished generation, edit it, delete it, find it by slug, and who may see it.
+
+The visibility rule lives here and only here:
+- *listed* (gallery pages, sitemap, the list API, crawlers): `is_public` (which mirrors
+  visibility == "public"), moderation_status == "approved" and not `is_nsfw`;
+- *viewable by link*: listed, or unlisted with the same approval and NSFW conditions;
+- owners (and admins) always see their own items.
+
+Listing and ranking are in `gallery_feed`, likes and views in `gallery_engagement`.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import string
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from slugify import slugify
+from sqlalchemy import ColumnElement, and_, delete, false
+from sqlmodel import Session, select
+
+from smartspec_app.models import (
+    GalleryItem,
+    GalleryItemTag,
+    GalleryLike,
+    GallerySlugRedirect,
+    GalleryView,
+    GalleryVisibility,
+    GenerationTask,
+    TaskStatus,
+    User,
+    new_id,
+    utcnow,
+)
+from smartspec_app.services import catalog
+from smartspec_app.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from smartspec_app.services.storage import Storage, gallery_key, gallery_prefix, gallery_thumbnail_key, local_copy
+from smartspec_app.services.thumbnails import ThumbnailError, make_thumbnail
+
+log = logging.getLogger(__name__)
+
+APPROVED = "approved"
+PENDING = "pending"
+CATEGORIES: dict[str, str] = {
+    "general": "General",
+    "art": "Art",
+    "illustration": "Illustration",
+    "photography": "Photography",
+    "anime": "Anime",
+    "fantasy": "Fantasy",
+    "sci-fi": "Sci-fi",
+    "nature": "Nature",
+    "portrait": "Portraits",
+    "architecture": "Architecture",
+    "abstract": "Abstract",
+    "animation": "Animation",
+    "music": "Music",
+    "voice": "Voice",
+}
+MEDIA_TYPES = ("image", "video", "audio")
+MEDIA_FOR_TASK = {"image": "image", "video": "video", "speech": "audio"}
+MAX_TITLE = 120
+MAX_DESCRIPTION = 2000
+MAX_TAGS = 10
+MAX_TAG_LENGTH = 32
+SLUG_BASE_LENGTH = 60
+SLUG_SUFFIX_LENGTH = 6
+_SUFFIX_ALPHABET = string.ascii_lowercase + string.digits
+
+
+@dataclass(frozen=True)
+class GalleryEntry:
+    """An item with its author's username, as listings and pages show it."""
+
+    item: GalleryItem
+    author: str
+
+
+@dataclass(frozen=True)
+class SlugMatch:
+    """The item a slug names; `moved` when the slug is a former one (answer with a redirect)."""
+
+    entry: GalleryEntry
+    moved: bool
+
+
+# --- the visibility rule -------------------------------------------------------------------
+
+
+def listed_clause() -> ColumnElement[bool]:
+    """SQL: the item appears publicly (lists, sitemap, crawlers)."""
+    return and_(GalleryItem.is_public, GalleryItem.moderation_status == APPROVED, GalleryItem.is_nsfw == false())
+
+
+def is_listed(item: GalleryItem) -> bool:
+    """Python twin of `listed_clause`."""
+    return item.is_public and item.moderation_status == APPROVED and not item.is_nsfw
+
+
+def is_viewable_by_link(item: GalleryItem) -> bool:
+    """Anyone with the link may open it: listed, or unlisted and otherwise public."""
+    if item.moderation_status != APPROVED or item.is_nsfw:
+        return False
+    return item.visibility in (GalleryVisibility.PUBLIC, GalleryVisibility.UNLISTED)
+
+
+def can_view(item: GalleryItem, user: User | None) -> bool:
+    if is_viewable_by_link(item):
+        return True
+    return user is not None and (user.id == item.user_id or user.is_admin)
+
+
+def can_edit(item: GalleryItem, user: User | None) -> bool:
+    return user is not None and (user.id == item.user_id or user.is_admin)
+
+
+# --- input checks ----------------------------------------------------------------------------
+
+
+def clean_title(title: str) -> str:
+    title = " ".join((title or "").split())
+    if not title:
+        raise ValidationError("Give the item a title", field="title")
+    if len(title) > MAX_TITLE:
+        raise ValidationError(f"Keep the title under {MAX_TITLE} characters", field="title")
+    return title
+
+
+def suggest_title(prompt: str, limit: int = 60) -> str:
+    """A title to start from: the prompt's first words, at most `limit` characters."""
+    text = " ".join((prompt or "").split())
+    if len(text) > limit:
+        text = text[:limit].rsplit(" ", 1)[0].rstrip(" ,.;:")
+    return text[:1].upper() + text[1:]
+
+
+def clean_description(description: str) -> str:
+    description = (description or "").strip()
+    if len(description) > MAX_DESCRIPTION:
+        raise ValidationError(f"Keep the description under {MAX_DESCRIPTION} characters", field="description")
+    return description
+
+
+def clean_category(category: str) -> str:
+    category = (category or "general").strip().lower()
+    if category not in CATEGORIES:
+        raise ValidationError(f"Unknown category {category!r}; pick one of {', '.join(CATEGORIES)}", field="category")
+    return category
+
+
+def clean_visibility(visibility: str) -> str:
+    visibility = (visibility or GalleryVisibility.PUBLIC).strip().lower()
+    if visibility not in GalleryVisibility.ALL:
+        raise ValidationError("Visibility is public, unlisted or private", field="visibility")
+    return visibility
+
+
+def normalize_tag(tag: str) -> str:
+    """A tag as stored and as it appears in /gallery/tag/{tag}: lower-case ASCII words joined by hyphens."""
+    return slugify(tag or "", max_length=MAX_TAG_LENGTH, word_boundary=True)
+
+
+def clean_tags(tags: str | Iterable[str] | None) -> list[str]:
+    """Comma-separated text or a list → unique normalized tags, in the order given."""
+    raw = tags.split(",") if isinstance(tags, str) else list(tags or [])
+    cleaned: list[str] = []
+    for tag in raw:
+        normalized = normalize_tag(str(tag))
+        if normalized and normalized not in cleaned:
+            cleaned.append(normalized)
+    if len(cleaned) > MAX_TAGS:
+        raise ValidationError(f"Use at most {MAX_TAGS} tags", field="tags")
+    return cleaned
+
+
+# --- slugs ---------------------------------------------------------------------------------
+
+
+def make_slug(title: str) -> str:
+    """python-slugify of the title plus a short random suffix: `a-lighthouse-at-dawn-k3x9qa`."""
+    base = slugify(title, max_length=SLUG_BASE_LENGTH, word_boundary=True) or "untitled"
+    suffix = "".join(secrets.choice(_SUFFIX_ALPHABET) for _ in range(SLUG_SUFFIX_LENGTH))
+    return f"{base}-{suffix}"
+
+
+def _slug_taken(session: Session, slug: str) -> bool:
+    if session.exec(select(GalleryItem.id).where(GalleryItem.slug == slug)).first() is not None:
+        return True
+    return session.get(GallerySlugRedirect, slug) is not None
+
+
+def _free_slug(session: Session, title: str) -> str:
+    for _ in range(20):
+        slug = make_slug(title)
+        if not _slug_taken(session, slug):
+            return slug
+    raise Conflict("Could not find a free link for this title; try again")  # 36**6 suffixes: practically never
+
+
+# --- sharing -------------------------------------------------------------------------------
+
+
+def _copy_media(storage: Storage, task: GenerationTask, item_id: str) -> tuple[str, str | None, list[str]]:
+    """Copy the task's first output (and its thumbnail) under gallery/{item_id}/; returns the keys."""
+    source = task.output_keys[0]
+    ext = PurePosixPath(source).suffix.lstrip(".") or "bin"
+    media_key = gallery_key(item_id, ext)
+    storage.copy(source, media_key)
+    written = [media_key]
+    thumb_key = gallery_thumbnail_key(item_id)
+    task_thumb = storage.key_from_url(task.thumbnail_url) if task.thumbnail_url else None
+    if task_thumb and storage.exists(task_thumb):
+        storage.copy(task_thumb, thumb_key)
+    elif not _render_thumbnail(storage, task.task_type, media_key, thumb_key):
+        return media_key, None, written
+    written.append(thumb_key)
+    return media_key, thumb_key, written
+
+
+def _render_thumbnail(storage: Storage, task_type: str, media_key: str, thumb_key: str) -> bool:
+    """Make the thumbnail from the media when the task has none (old tasks, or no ffmpeg then)."""
+    try:
+        with local_copy(storage, media_key) as path:
+            jpeg = make_thumbnail(task_type, path)  # type: ignore[arg-type]
+    except (ThumbnailError, ValueError, OSError) as exc:
+        log.info("no thumbnail for %s: %s", media_key, exc)
+        return False
+    storage.save_bytes(thumb_key, jpeg, "image/jpeg")
+    return True
+
+
+def _set_tags(session: Session, item_id: str, tags: list[str]) -> None:
+    session.exec(delete(GalleryItemTag).where(GalleryItemTag.item_id == item_id))
+    for tag in tags:
+        session.add(GalleryItemTag(item_id=item_id, tag=tag))
+
+
+def _apply_visibility(item: GalleryItem, visibility: str) -> None:
+    item.visibility = visibility
+    item.is_public = visibility == GalleryVisibility.PUBLIC
+
+
+def share_to_gallery(
+    session: Session,
+    storage: Storage,
+    user: User,
+    task_id: str,
+    title: str,
+    description: str = "",
+    category: str = "general",
+    tags: str | Iterable[str] | None = None,
+    visibility: str = GalleryVisibility.PUBLIC,
+    *,
+    auto_approve: bool = True,
+) -> GalleryItem:
+    """Publish the user's completed task: copy its media to gallery/{item_id}/ and write the item.
+
+    With `auto_approve` (the GALLERY_AUTO_APPROVE setting) the item is approved at once;
+    otherwise it waits as "pending" for moderation. The caller commits."""
+    task = session.get(GenerationTask, task_id)
+    if task is None or task.user_id != user.id:
+        raise NotFound("No such generation task")
+    if task.status != TaskStatus.COMPLETED or not task.output_keys:
+        raise ValidationError("Only a finished generation can be shared", field="task_id")
+    existing = session.exec(select(GalleryItem).where(GalleryItem.task_id == task.id, GalleryItem.user_id == user.id)).first()
+    if existing is not None:
+        raise Conflict("This generation is already in the gallery", details={"slug": existing.slug, "item_id": existing.id})
+    title, description = clean_title(title), clean_description(description)
+    category, visibility, tag_list = clean_category(category), clean_visibility(visibility), clean_tags(tags)
+
+    item_id = new_id()
+    media_key, thumb_key, written = _copy_media(storage, task, item_id)
+    try:
+        item = GalleryItem(
+            id=item_id,
+            task_id=task.id,
+            user_id=user.id,
+            title=title,
+            description=description,
+            slug=_free_slug(session, title),
+            media_type=MEDIA_FOR_TASK[task.task_type],
+            media_url=storage.url(media_key),
+            thumbnail_url=storage.url(thumb_key) if thumb_key else None,
+            prompt=task.prompt,
+            model_id=task.model_id,
+            category=category,
+            tags=tag_list,
+            moderation_status=APPROVED if auto_approve else PENDING,
+        )
+        _apply_visibility(item, visibility)
+        session.add(item)
+        session.flush()
+        _set_tags(session, item.id, tag_list)
+        session.flush()
+    except BaseException:
+        for key in written:
+            storage.delete(key)
+        raise
+    return item
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def model_name(model_id: str) -> str:
+    """The catalog's name of a model, or its id when the catalog no longer has it."""
+    try:
+        return catalog.get_model(model_id).name
+    except (NotFound, ValidationError):
+        return model_id
+
+
+def _entry(session: Session, item: GalleryItem) -> GalleryEntry:
+    author = session.exec(select(User.username).where(User.id == item.user_id)).one()
+    return GalleryEntry(item=item, author=author)
+
+
+def get_by_slug(session: Session, slug: str) -> SlugMatch | None:
+    """The item a current or former slug names (no visibility check: see `can_view`)."""
+    item = session.exec(select(GalleryItem).where(GalleryItem.slug == slug)).first()
+    if item is not None:
+        return SlugMatch(_entry(session, item), moved=False)
+    redirect = session.get(GallerySlugRedirect, slug)
+    if redirect is None:
+        return None
+    item = session.get(GalleryItem, redirect.item_id)
+    return None if item is None else SlugMatch(_entry(session, item), moved=True)
+
+
+def get_for_viewer(session: Session, slug: str, viewer: User | None) -> SlugMatch:
+    """The item behind `slug` if `viewer` may see it; NotFound otherwise (never reveals private items)."""
+    match = get_by_slug(session, slug)
+    if match is None or not can_view(match.entry.item, viewer):
+        raise NotFound("No such gallery item")
+    return match
+
+
+def get_item(session: Session, item_id: str, viewer: User | None) -> GalleryEntry:
+    item = session.get(GalleryItem, item_id)
+    if item is None or not can_view(item, viewer):
+        raise NotFound("No such gallery item")
+    return _entry(session, item)
+
+
+# --- editing -------------------------------------------------------------------------------
+
+
+def _owned(session: Session, user: User, item_id: str) -> GalleryItem:
+    item = session.get(GalleryItem, item_id)
+    if item is None or not can_view(item, user):
+        raise NotFound("No such gallery item")
+    if not can_edit(item, user):
+        raise PermissionDenied("Only the author can change this item")
+    return item
+
+
+def update_item(
+    session: Session,
+    user: User,
+    item_id: str,
+    *,
+    title: str | None = None,
+    description: str | None = None,
+    category: str | None = None,
+    tags: str | Iterable[str] | None = None,
+    visibility: str | None = None,
+) -> GalleryItem:
+    """Change what the author may change. A new title makes a new slug; the old one redirects."""
+    item = _owned(session, user, item_id)
+    if title is not None and (title := clean_title(title)) != item.title:
+        session.add(GallerySlugRedirect(old_slug=item.slug, item_id=item.id))
+        item.title, item.slug = title, _free_slug(session, title)
+    if description is not None:
+        item.description = clean_description(description)
+    if category is not None:
+        item.category = clean_category(category)
+    if tags is not None:
+        item.tags = clean_tags(tags)
+        _set_tags(session, item.id, item.tags)
+    if visibility is not None:
+        _apply_visibility(item, clean_visibility(visibility))
+    item.updated_at = utcnow()
+    session.add(item)
+    session.flush()
+    return item
+
+
+def delete_item(session: Session, storage: Storage, user: User, item_id: str) -> None:
+    """Remove the item, its likes, views, tags and redirects, and its media under gallery/{item_id}/."""
+    item = _owned(session, user, item_id)
+    for table in (GalleryLike, GalleryView, GalleryItemTag, GallerySlugRedirect):
+        session.exec(delete(table).where(table.item_id == item.id))
+    session.delete(item)
+    session.flush()
+    for key, _size in list(storage.list_objects(gallery_prefix(item.id))):
+        storage.delete(key)

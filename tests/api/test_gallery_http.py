@@ -1,0 +1,272 @@
+"""The gallery over plain HTTP, as crawlers and SDKs see it: the app's API served on a real port, no browser."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlmodel import Session
+
+from smartspec_app.api import build_api, gallery_pages
+from smartspec_app.models import User
+from smartspec_app.services import auth, gallery
+from smartspec_app.services.storage import LocalStorage
+from smartspec_app.settings import reload_settings
+from tests.support.gallery_data import make_user, shared_item
+from tests.support.html_page import parse_html
+from tests.support.servers import serve
+from tests.support.sitemap_check import check_index, check_urlset
+
+BASE = "https://gallery.example"
+XSS = "</script><script>alert(1)</script>"
+SHELL = (
+    '<!DOCTYPE html><html lang="en"><head><meta charSet="utf-8"/><title>{title}</title>'
+    '<meta content="favicon.ico" property="og:image"/></head>'
+    '<body><div class="radix-themes" id="{root}"></div>'
+    '<script>window.__reactRouterContext = {{"isSpaMode":true}};</script>'
+    '<script type="module">import "/assets/entry.client-test.js"</script></body></html>'
+)
+
+
+@pytest.fixture
+def build_dir(tmp_path: Path) -> Path:
+    """A stand-in for .web/build/client: the SPA fallback and the prerendered /gallery page."""
+    directory = tmp_path / "build"
+    directory.mkdir()
+    (directory / "__spa-fallback.html").write_text(SHELL.format(title="SPA", root="spa-root"))
+    (directory / "gallery.html").write_text(SHELL.format(title="Gallery · SmartSpec Pro", root="prerendered-gallery"))
+    return directory
+
+
+@pytest.fixture
+def site(app_env: Path, build_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("PUBLIC_BASE_URL", BASE)
+    monkeypatch.setenv("SPA_BUILD_DIR", str(build_dir))
+    reload_settings()
+    with serve(build_api()) as url:
+        yield url
+
+
+@pytest.fixture
+def media(app_env: Path) -> LocalStorage:
+    """The storage the served app reads (DATA_DIR/media)."""
+    return LocalStorage(app_env / "media")
+
+
+@pytest.fixture
+def client(site: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=site, follow_redirects=False, timeout=30) as c:
+        yield c
+
+
+def token_for(session: Session, user: User) -> str:
+    token = auth.login(session, user.email, "a long password").token
+    session.commit()
+    return token
+
+
+def test_item_page_has_everything_a_crawler_needs(client: httpx.Client, session: Session, media: LocalStorage) -> None:
+    user = make_user(session, "painter")
+    item = shared_item(session, media, user, "Harbour at night", description="Boats and lanterns", tags="sea, night", category="art")
+
+    response = client.get(f"/gallery/{item.slug}")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    page = parse_html(response.text)
+    url = f"{BASE}/gallery/{item.slug}"
+    assert page.titles == 1 and page.title == "Harbour at night · SmartSpec Pro Gallery"
+    assert page.one("description") == "Boats and lanterns"
+    assert page.links["canonical"] == [url]
+    assert page.one("og:url") == url and page.one("og:title") == page.title and page.one("og:type") == "website"
+    assert page.one("og:image") == f"{BASE}/media/gallery/{item.id}/original.png"
+    assert page.one("twitter:card") == "summary_large_image" and page.one("twitter:title") == page.title
+    (ld,) = page.json_ld
+    assert ld["@type"] == "ImageObject" and ld["name"] == "Harbour at night" and ld["url"] == url
+    assert ld["contentUrl"] == page.one("og:image") and ld["thumbnailUrl"].endswith("/thumbnail.jpg")
+    assert ld["creator"]["name"] == "painter" and ld["uploadDate"] and ld["dateModified"]
+    assert "Harbour at night" in page.body_text and "A lighthouse at dawn" in page.body_text  # title and prompt
+    assert any(tag == "img" and a["src"] == page.one("og:image") for tag, a in page.media)
+    # the same document boots the live Reflex page in a browser
+    assert "spa-root" in page.ids and any("__reactRouterContext" in s for s in page.scripts)
+    # and the media it points at is really served
+    assert client.get(f"/media/gallery/{item.id}/original.png").status_code == 200
+    assert client.head(f"/gallery/{item.slug}").status_code == 200
+
+
+def test_video_and_audio_pages(client: httpx.Client, session: Session, media: LocalStorage) -> None:
+    user = make_user(session)
+    clip = shared_item(session, media, user, "Clip", task_type="video")
+    voice = shared_item(session, media, user, "Voice", task_type="speech")
+    video_page = parse_html(client.get(f"/gallery/{clip.slug}").text)
+    assert video_page.json_ld[0]["@type"] == "VideoObject" and video_page.one("og:video").endswith("/original.mp4")
+    assert any(tag == "video" for tag, _a in video_page.media)
+    audio_page = parse_html(client.get(f"/gallery/{voice.slug}").text)
+    assert audio_page.json_ld[0]["@type"] == "AudioObject" and audio_page.one("og:audio").endswith("/original.mp3")
+    assert any(tag == "audio" for tag, _a in audio_page.media)
+
+
+def test_old_slugs_redirect_and_hidden_items_are_not_found(client: httpx.Client, session: Session, media: LocalStorage) -> None:
+    owner = make_user(session)
+    item = shared_item(session, media, owner, "Before")
+    old = item.slug
+    gallery.update_item(session, owner, item.id, title="After")
+    session.commit()
+    moved = client.get(f"/gallery/{old}?ref=x")
+    assert moved.status_code == 301 and moved.headers["location"] == f"/gallery/{item.slug}?ref=x"
+
+    private = shared_item(session, media, owner, "Secret diary", visibility="private")
+    pending = shared_item(session, media, owner, "Waiting room", auto_approve=False)
+    flagged = shared_item(session, media, owner, "Flagged")
+    flagged.is_nsfw = True
+    session.add(flagged)
+    session.commit()
+    for slug, title in [(private.slug, "Secret diary"), (pending.slug, "Waiting room"), (flagged.slug, "Flagged"), ("nope-aaaaaa", "")]:
+        response = client.get(f"/gallery/{slug}")
+        assert response.status_code == 404, slug
+        page = parse_html(response.text)
+        assert page.one("robots") == "noindex, nofollow" and not page.json_ld
+        assert not title or title not in response.text
+        assert "spa-root" in page.ids  # the author's browser still gets the app
+
+    unlisted = shared_item(session, media, owner, "By link", visibility="unlisted")
+    response = client.get(f"/gallery/{unlisted.slug}")
+    assert response.status_code == 200 and parse_html(response.text).one("robots") == "noindex, nofollow"
+
+
+def test_gallery_listing_pages(client: httpx.Client, session: Session, media: LocalStorage, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gallery_pages, "PAGE_SIZE", 2)
+    alice, bob = make_user(session, "alice_h"), make_user(session, "bob_h")
+    fox = shared_item(session, media, alice, "Fox", category="nature", tags="animals")
+    owl = shared_item(session, media, bob, "Owl", category="nature", tags="animals, night")
+    song = shared_item(session, media, alice, "Song", task_type="speech", category="music")
+    hidden = shared_item(session, media, alice, "Hidden", visibility="private", category="nature")
+
+    first = parse_html(client.get("/gallery", params={"sort": "newest"}).text)
+    assert first.title == "Gallery · SmartSpec Pro" and first.links["canonical"] == [f"{BASE}/gallery"]
+    assert "prerendered-gallery" in first.ids  # the static page's own prerendered shell
+    assert first.links["next"] == [f"{BASE}/gallery?page=2"] and "prev" not in first.links
+    (ld,) = first.json_ld
+    assert ld["@type"] == "CollectionPage"
+    assert [e["name"] for e in ld["mainEntity"]["itemListElement"]] == ["Song", "Owl"]
+    second = parse_html(client.get("/gallery", params={"page": 2, "sort": "newest"}).text)
+    assert [e["name"] for e in second.json_ld[0]["mainEntity"]["itemListElement"]] == ["Fox"]
+    assert second.links["prev"] == [f"{BASE}/gallery"] and second.links["canonical"] == [f"{BASE}/gallery?page=2"]
+    assert client.get("/gallery", params={"page": 3}).status_code == 404
+
+    nature = parse_html(client.get("/gallery/category/nature").text)
+    assert nature.links["canonical"] == [f"{BASE}/gallery/category/nature"]
+    assert {f"{BASE}/gallery/{fox.slug}", f"{BASE}/gallery/{owl.slug}"} <= set(nature.anchors)
+    assert f"{BASE}/gallery/{hidden.slug}" not in nature.anchors and "Hidden" not in nature.body_text
+    assert nature.title == "Nature · Gallery · SmartSpec Pro"
+
+    tagged = parse_html(client.get("/gallery/tag/night").text)
+    assert [e["url"] for e in tagged.json_ld[0]["mainEntity"]["itemListElement"]] == [f"{BASE}/gallery/{owl.slug}"]
+    assert client.get("/gallery/tag/Night").headers["location"] == "/gallery/tag/night"
+    assert client.get("/gallery/tag/never-used").status_code == 404
+
+    alice_page = parse_html(client.get("/gallery/user/alice_h").text)
+    assert {e["name"] for e in alice_page.json_ld[0]["mainEntity"]["itemListElement"]} == {"Fox", "Song"}
+    assert song.title in alice_page.body_text
+    assert client.get("/gallery/user/nobody_here").status_code == 404
+    assert client.get("/gallery/category/not-a-category").status_code == 404
+
+
+def test_sitemap_and_robots(client: httpx.Client, session: Session, media: LocalStorage) -> None:
+    user = make_user(session)
+    picture = shared_item(session, media, user, "Picture", category="art")
+    shared_item(session, media, user, "Private", visibility="private")
+    response = client.get("/gallery/sitemap.xml")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("application/xml")
+    pages = check_urlset(response.content)
+    assert pages == {
+        f"{BASE}/gallery": [],
+        f"{BASE}/gallery/category/art": [],
+        f"{BASE}/gallery/{picture.slug}": [f"{BASE}/media/gallery/{picture.id}/original.png"],
+    }
+    assert client.get("/gallery/sitemap-1.xml").status_code == 404  # no index for a small gallery
+
+    robots = client.get("/robots.txt")
+    assert robots.status_code == 200 and f"Sitemap: {BASE}/gallery/sitemap.xml" in robots.text.splitlines()
+
+
+def test_sitemap_index_past_the_limit(
+    app_env: Path, build_dir: Path, session: Session, media: LocalStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = make_user(session)
+    items = [shared_item(session, media, user, f"Item {n}") for n in range(5)]  # 7 URLs with /gallery and one category
+    monkeypatch.setenv("PUBLIC_BASE_URL", BASE)
+    monkeypatch.setenv("SPA_BUILD_DIR", str(build_dir))
+    monkeypatch.setenv("SITEMAP_MAX_URLS", "3")
+    reload_settings()
+    with serve(build_api()) as url, httpx.Client(base_url=url) as client:
+        locs = check_index(client.get("/gallery/sitemap.xml").content)
+        assert locs == [f"{BASE}/gallery/sitemap-{n}.xml" for n in (1, 2, 3)]
+        seen: list[str] = []
+        for loc in locs:
+            seen.extend(check_urlset(client.get(loc.removeprefix(BASE)).content, limit=3))
+        assert client.get("/gallery/sitemap-4.xml").status_code == 404
+    assert len(seen) == len(set(seen)) == 7
+    assert {f"{BASE}/gallery/{i.slug}" for i in items} <= set(seen)
+
+
+def test_user_text_is_escaped_everywhere(client: httpx.Client, session: Session, media: LocalStorage) -> None:
+    user = make_user(session)
+    item = shared_item(session, media, user, XSS, description=XSS, prompt=f'{XSS}"><img src=x onerror=alert(2)>')
+    for path in (f"/gallery/{item.slug}", "/gallery", f"/gallery/user/{user.username}"):
+        body = client.get(path).text
+        assert "<script>alert(1)" not in body and "<img src=x" not in body, path
+        page = parse_html(body)
+        assert not any("alert" in script for script in page.scripts), path
+        assert all("onerror" not in attributes for _tag, attributes in page.media), path
+        assert XSS in page.body_text, path
+    page = parse_html(client.get(f"/gallery/{item.slug}").text)
+    assert page.json_ld[0]["name"] == XSS and page.title.startswith(XSS)
+    api_item = client.get("/api/gallery").json()["items"][0]
+    assert api_item["title"] == XSS
+
+
+def test_list_api(client: httpx.Client, session: Session, media: LocalStorage) -> None:
+    alice = make_user(session, "alice_api")
+    fox = shared_item(session, media, alice, "Fox", category="nature", tags="animals", likes=5)
+    song = shared_item(session, media, alice, "Song", task_type="speech", category="music", likes=1)
+    shared_item(session, media, alice, "Private", visibility="private")
+
+    body = client.get("/api/gallery", params={"sort_by": "most_liked"}).json()
+    assert [i["id"] for i in body["items"]] == [fox.id, song.id]
+    assert (body["total"], body["page"], body["has_more"]) == (2, 1, False)
+    first = body["items"][0]
+    assert first["url"] == f"{BASE}/gallery/{fox.slug}" and first["author"] == "alice_api"
+    assert first["media_url"] == f"{BASE}/media/gallery/{fox.id}/original.png" and first["tags"] == ["animals"]
+    assert [i["id"] for i in client.get("/api/gallery", params={"media_type": "audio"}).json()["items"]] == [song.id]
+    assert [i["id"] for i in client.get("/api/gallery", params={"tag": "animals"}).json()["items"]] == [fox.id]
+    paged = client.get("/api/gallery", params={"page_size": 1, "page": 2, "sort_by": "most_liked"}).json()
+    assert [i["id"] for i in paged["items"]] == [song.id] and not paged["has_more"]
+
+    assert client.get("/api/gallery", params={"page_size": 101}).status_code == 422
+    assert client.get("/api/gallery", params={"sort_by": "random"}).status_code == 422
+    assert client.get("/api/gallery", params={"category": "nope"}).json()["error"]["code"] == "validation_error"
+
+
+def test_like_api(client: httpx.Client, session: Session, media: LocalStorage) -> None:
+    owner, fan = make_user(session), make_user(session)
+    item = shared_item(session, media, owner, "Likeable")
+    private = shared_item(session, media, owner, "Private", visibility="private")
+    token = token_for(session, fan)
+    headers = {"Authorization": f"Bearer {token}"}
+
+    assert client.post(f"/api/gallery/item/{item.id}/like").status_code == 401
+    assert client.post(f"/api/gallery/item/{item.id}/like", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert client.post(f"/api/gallery/item/{item.id}/like", headers=headers).json() == {
+        "item_id": item.id,
+        "liked": True,
+        "likes_count": 1,
+    }
+    assert client.post(f"/api/gallery/item/{item.id}/like", headers=headers).json()["likes_count"] == 1
+    assert client.get(f"/api/gallery/item/{item.id}", headers=headers).json()["liked"] is True
+    assert client.get(f"/api/gallery/item/{item.id}").json()["liked"] is False
+    assert client.delete(f"/api/gallery/item/{item.id}/like", headers=headers).json()["likes_count"] == 0
+    assert client.post(f"/api/gallery/item/{private.id}/like", headers=headers).status_code == 404
+    assert client.get(f"/api/gallery/item/{private.id}", headers=headers).status_code == 404
+    owner_headers = {"Authorization": f"Bearer {token_for(session, owner)}"}
+    assert client.get(f"/api/gallery/item/{private.id}", headers=owner_headers).json()["visibility"] == "private"
