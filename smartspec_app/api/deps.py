@@ -1,7 +1,8 @@
 """Request dependencies shared by the REST routers: who is calling.
 
-For now a caller authenticates with the browser session token (`Authorization: Bearer <token>`);
-API tokens will plug in here, so routers depend on `optional_user` / `require_user` only.
+A caller authenticates with `Authorization: Bearer <token>`, where the token is an API token
+from /account (what the SDKs use) or a browser session token. A token that is sent but not
+valid is a 401, never a silent fall-back to anonymous.
 """
 
 from __future__ import annotations
@@ -11,30 +12,45 @@ from typing import Annotated
 from fastapi import Depends, Header
 
 from smartspec_app.models import User
-from smartspec_app.services import auth
+from smartspec_app.services import auth, keys
 from smartspec_app.services.db import session_scope
-from smartspec_app.services.errors import AuthenticationError
+from smartspec_app.services.errors import AuthenticationError, PermissionDenied
 
 
 def bearer_token(authorization: str | None = Header(default=None)) -> str | None:
     """The token of an `Authorization: Bearer <token>` header, if there is one."""
-    scheme, _, token = (authorization or "").partition(" ")
+    if authorization is None:
+        return None
+    scheme, _, token = authorization.partition(" ")
     token = token.strip()
-    return token if scheme.lower() == "bearer" and token else None
+    if scheme.lower() != "bearer" or not token:
+        raise AuthenticationError("Send the token as 'Authorization: Bearer <token>'")
+    return token
+
+
+def user_for_bearer(token: str) -> User:
+    """The user behind a session token or an API token; AuthenticationError otherwise."""
+    with session_scope() as session:
+        user = auth.user_for_token(session, token)
+        return user if user is not None else keys.authenticate_api_token(session, token)
 
 
 def optional_user(token: Annotated[str | None, Depends(bearer_token)]) -> User | None:
-    if token is None:
-        return None
-    with session_scope() as session:
-        return auth.user_for_token(session, token)
+    return None if token is None else user_for_bearer(token)
 
 
 def require_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
     if user is None:
-        raise AuthenticationError("Send a valid session token as Authorization: Bearer <token>")
+        raise AuthenticationError("Missing API token: send the header 'Authorization: Bearer <token>'")
+    return user
+
+
+def require_admin(user: Annotated[User, Depends(require_user)]) -> User:
+    if not user.is_admin:
+        raise PermissionDenied("This route is for admins")
     return user
 
 
 OptionalUser = Annotated[User | None, Depends(optional_user)]
 CurrentUser = Annotated[User, Depends(require_user)]
+AdminUser = Annotated[User, Depends(require_admin)]
