@@ -67,3 +67,70 @@ def test_a_task_started_before_a_restart_completes_after_it(tmp_path: Path, how:
     finally:
         app.stop()
         app.release()
+
+
+START_MANY = """
+from smartspec_app.services import auth, generation, worker
+from smartspec_app.services.db import session_scope
+with session_scope() as s:
+    user = auth.create_user(s, "crash@example.com", "a long password")
+    tasks = [
+        generation.start_generation(s, user, "image", "nano-banana-pro", f"Crash test {n}", {"num_images": 1}, "sandbox")
+        for n in range(20)
+    ]
+for task in tasks:
+    worker.enqueue(task.id)
+print(" ".join(t.id for t in tasks))
+"""
+
+SUMMARY = """
+import json
+from sqlmodel import select
+from smartspec_app.models import GenerationTask, SandboxJob
+from smartspec_app.services.db import session_scope
+with session_scope() as s:
+    tasks = s.exec(select(GenerationTask)).all()
+    jobs = s.exec(select(SandboxJob)).all()
+    print(json.dumps({
+        "status": {t.id: t.status for t in tasks},
+        "provider_ids": {t.id: t.provider_task_ids for t in tasks},
+        "keys": {t.id: t.output_keys for t in tasks},
+        "credits": {t.id: t.credits_used for t in tasks},
+        "errors": [t.error_message for t in tasks if t.error_message],
+        "jobs": len(jobs),
+    }))
+"""
+
+
+def test_kill_9_during_twenty_running_tasks_loses_and_repeats_nothing(tmp_path: Path) -> None:
+    """The embedded default (SQLite + in-process queue): kill -9 mid-flight, restart, all complete once."""
+    app = LiveApp(tmp_path / "data", backend_only=True, extra_env={"SANDBOX_SECONDS_IMAGE": "10", "WORKER_THREADS": "4"})
+    app.start()
+    try:
+        task_ids = app.run_python(START_MANY).split()
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            summary = json.loads(app.run_python(SUMMARY))
+            if sum(status == "running" for status in summary["status"].values()) == 20:
+                break
+            time.sleep(0.5)
+        else:
+            raise AssertionError(f"the 20 tasks never all ran: {summary['status']}\n{app.log_tail()}")
+        before = summary["provider_ids"]
+        app.stop(signal.SIGKILL)
+
+        app.start()
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            summary = json.loads(app.run_python(SUMMARY))
+            if all(status in ("completed", "failed") for status in summary["status"].values()):
+                break
+            time.sleep(1)
+        assert set(summary["status"].values()) == {"completed"}, summary["errors"]
+        assert summary["provider_ids"] == before  # nothing was submitted twice
+        assert summary["jobs"] == len(task_ids)  # one sandbox (provider) task each
+        assert all(len(keys) == 1 and (app.data_dir / "media" / keys[0]).stat().st_size > 0 for keys in summary["keys"].values())
+        assert set(summary["credits"].values()) == {0.0}  # the sandbox is free; kie.ai tasks take the catalog's price
+    finally:
+        app.stop()
+        app.release()

@@ -55,17 +55,16 @@ class LiveApp:
         self.log_path = data_dir.parent / f"app-{self.port}.log"
         self.process: subprocess.Popen | None = None
         self._holds_lock = False
+        inherited = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "KIE_AI_API_KEY", "REDIS_URL")}
         self.env = {
-            **os.environ,
+            **inherited,
             "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
             "REFLEX_USE_NPM": "1",
             "DATA_DIR": str(data_dir),
             "SMARTSPEC_INTERNAL_URL": self.base_url,
             "PYTHONUNBUFFERED": "1",
-            **(extra_env or {}),
+            **(extra_env or {}),  # may set DATABASE_URL / REDIS_URL on purpose
         }
-        for name in ("DATABASE_URL", "KIE_AI_API_KEY", "REDIS_URL"):
-            self.env.pop(name, None)
 
     def run_python(self, code: str) -> str:
         """Run a snippet with the app's environment (same database and queue); returns stdout."""
