@@ -52,6 +52,9 @@ class Settings(BaseSettings):
 
     worker_in_process: bool = Field(True, alias="WORKER_IN_PROCESS", description="Run the queue consumer inside the backend process.")
     worker_threads: int = Field(4, alias="WORKER_THREADS", description="Queue consumer threads in the backend process.")
+    worker_lease_seconds: int = Field(
+        120, ge=5, alias="WORKER_LEASE_SECONDS", description="How long a crashed worker's task stays held before another takes it over."
+    )
     sandbox_seconds_image: float = Field(4.0, alias="SANDBOX_SECONDS_IMAGE", description="How long a sandbox image task takes.")
     sandbox_seconds_video: float = Field(8.0, alias="SANDBOX_SECONDS_VIDEO", description="How long a sandbox video task takes.")
     sandbox_seconds_speech: float = Field(3.0, alias="SANDBOX_SECONDS_SPEECH", description="How long a sandbox speech task takes.")
@@ -60,9 +63,27 @@ class Settings(BaseSettings):
         200 * 1024 * 1024, alias="MAX_DOWNLOAD_BYTES", description="Largest result file accepted from a provider."
     )
     session_days: int = Field(30, alias="SESSION_DAYS", description="How long a login lasts.")
+    rate_limit_user: str = Field(
+        "100/minute", alias="RATE_LIMIT_USER", description="REST API and Generate requests per signed-in user (limits notation)."
+    )
+    rate_limit_anonymous: str = Field(
+        "10/minute", alias="RATE_LIMIT_ANONYMOUS", description="REST API requests per anonymous client address (limits notation)."
+    )
+    trusted_proxies: int = Field(
+        0, ge=0, le=10, alias="TRUSTED_PROXIES", description="Reverse proxies in front that append to X-Forwarded-For; 0: ignore it."
+    )
 
     gallery_auto_approve: bool = Field(
         True, alias="GALLERY_AUTO_APPROVE", description="Items shared to the gallery are approved at once (no moderation queue)."
+    )
+    nsfw_detector: str = Field(
+        "auto", alias="NSFW_DETECTOR", description="auto (NudeNet when installed), nudenet, or none (every image/video to manual review)."
+    )
+    nsfw_threshold: float = Field(
+        0.4, ge=0.0, le=1.0, alias="NSFW_THRESHOLD", description="An image or video frame scoring this or more is flagged for review."
+    )
+    gallery_report_threshold: int = Field(
+        3, ge=1, alias="GALLERY_REPORT_THRESHOLD", description="Open reports that hide an item until a moderator reviews it."
     )
     sitemap_max_urls: int = Field(
         50_000, ge=1, le=50_000, alias="SITEMAP_MAX_URLS", description="URLs per gallery sitemap file; more make a sitemap index."

@@ -48,6 +48,7 @@ class WorkerContext:
     max_download_bytes: int
     worker_id: str
     callback_base_for: Callable[[str], str | None] = lambda _provider: None  # where the provider may call back
+    lease: timedelta = LEASE  # how long a step may hold a task before another worker may take it over
 
     def callback_url(self, task: GenerationTask) -> str | None:
         base = self.callback_base_for(task.provider)
@@ -98,15 +99,19 @@ def list_tasks_for_user(session: Session, user: User, *, limit: int = 20, offset
     return list_tasks_for_user_id(session, user.id, limit=limit, offset=offset)
 
 
-def list_tasks_for_user_id(session: Session, user_id: int, *, limit: int = 20, offset: int = 0) -> tuple[list[GenerationTask], int]:
-    """A user's own tasks, newest first, and how many there are in all."""
+def list_tasks_for_user_id(
+    session: Session, user_id: int, *, limit: int = 20, offset: int = 0, status: str | None = None
+) -> tuple[list[GenerationTask], int]:
+    """A user's own tasks (only those in `status` when given), newest first, and how many there are in all."""
     query = select(GenerationTask).where(GenerationTask.user_id == user_id)
+    if status:
+        query = query.where(GenerationTask.status == status)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = session.exec(query.order_by(col(GenerationTask.created_at).desc()).offset(offset).limit(limit)).all()
     return list(rows), total
 
 
-def _claim(session: Session, task_id: str, worker_id: str) -> bool:
+def _claim(session: Session, task_id: str, worker_id: str, lease: timedelta = LEASE) -> bool:
     now = utcnow()
     result = session.exec(
         update(GenerationTask)
@@ -119,7 +124,7 @@ def _claim(session: Session, task_id: str, worker_id: str) -> bool:
                 GenerationTask.lease_owner == worker_id,
             ),
         )
-        .values(lease_owner=worker_id, lease_expires_at=now + LEASE)
+        .values(lease_owner=worker_id, lease_expires_at=now + lease)
     )
     session.commit()
     return result.rowcount == 1
@@ -150,7 +155,7 @@ def advance_task(ctx: WorkerContext, task_id: str) -> float | None:
     """Move one task as far as it can go now. Returns seconds until it should be checked again,
     or None when there is nothing more to do (ended, or another worker holds it)."""
     with ctx.session_factory() as session:
-        if not _claim(session, task_id, ctx.worker_id):
+        if not _claim(session, task_id, ctx.worker_id, ctx.lease):
             return None
         task = session.get(GenerationTask, task_id)
         session.expunge(task)

@@ -13,6 +13,7 @@ import os
 import socket
 import threading
 from contextlib import contextmanager
+from datetime import timedelta
 
 from huey import RedisHuey, SqliteHuey, crontab
 from huey.consumer import Consumer
@@ -94,6 +95,7 @@ def worker_context() -> generation.WorkerContext:
         max_download_bytes=settings.max_download_bytes,
         worker_id=f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}",
         callback_base_for=callback_base,
+        lease=timedelta(seconds=settings.worker_lease_seconds),
     )
 
 
