@@ -8,6 +8,8 @@ from smartspec_app.components.forms import form_error
 from smartspec_app.components.nav import page_frame
 from smartspec_app.state.account import AccountState, TokenView
 
+COPY_NEW_TOKEN = "navigator.clipboard.writeText(document.getElementById('new-token').textContent)"
+
 
 def _token_row(token: rx.Var[TokenView]) -> rx.Component:
     return rx.table.row(
@@ -25,14 +27,13 @@ def tokens_card() -> rx.Component:
         rx.vstack(
             rx.heading("API tokens", size="5"),
             rx.text("For the REST API and the SDKs: send ", rx.code("Authorization: Bearer <token>"), ".", size="2"),
-            rx.cond(
-                AccountState.new_token != "",
+            rx.box(  # always in the page (hidden) so the creation script can fill in the token
                 rx.callout(
                     rx.vstack(
                         rx.text("New token “", AccountState.new_token_name, "”. Copy it now; it is shown here only once:"),
                         rx.hstack(
-                            rx.code(AccountState.new_token, id="new-token"),
-                            rx.button(rx.icon("copy", size=14), "Copy", size="1", on_click=rx.set_clipboard(AccountState.new_token)),
+                            rx.code("", id="new-token"),
+                            rx.button(rx.icon("copy", size=14), "Copy", size="1", on_click=rx.call_script(COPY_NEW_TOKEN)),
                         ),
                         rx.button("Done", size="1", variant="soft", on_click=AccountState.dismiss_new_token),
                     ),
@@ -40,6 +41,8 @@ def tokens_card() -> rx.Component:
                     icon="key_round",
                     width="100%",
                 ),
+                display=rx.cond(AccountState.showing_new_token, "block", "none"),
+                width="100%",
             ),
             rx.form(
                 rx.hstack(

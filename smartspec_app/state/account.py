@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import datetime
 
 import reflex as rx
@@ -29,7 +30,9 @@ def _when(value: datetime | None) -> str:
 
 class AccountState(AuthState):
     tokens: list[TokenView] = []
-    new_token: str = ""  # shown once, right after creation; cleared when dismissed
+    # The plain new token is never a state var (state is re-sent on every page load): it travels once,
+    # in the creation event's script, straight into the page. Only its name and a flag live here.
+    showing_new_token: bool = False
     new_token_name: str = ""
     kie_key_hint: str = ""
     account_error: str = ""
@@ -54,7 +57,7 @@ class AccountState(AuthState):
         user, redirect = self._user_or_redirect()
         if redirect:
             return redirect
-        self.new_token, self.account_error, self.account_notice = "", "", ""
+        self.showing_new_token, self.new_token_name, self.account_error, self.account_notice = False, "", "", ""
         self._refresh(user)
 
     @rx.event
@@ -69,12 +72,14 @@ class AccountState(AuthState):
             self.account_error = exc.message
             return
         self.account_error = ""
-        self.new_token, self.new_token_name = plain, token.name
+        self.showing_new_token, self.new_token_name = True, token.name
         self._refresh(user)
+        return rx.call_script(f"document.getElementById('new-token').textContent = {json.dumps(plain)}")
 
     @rx.event
     def dismiss_new_token(self):
-        self.new_token, self.new_token_name = "", ""
+        self.showing_new_token, self.new_token_name = False, ""
+        return rx.call_script("document.getElementById('new-token').textContent = ''")
 
     @rx.event
     def revoke_token(self, token_id: int):
