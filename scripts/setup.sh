@@ -30,6 +30,12 @@ if [ "$dev" = 1 ]; then
 else
   .venv/bin/pip install -q -r requirements.txt
 fi
+if [ "${NSFW_EXTRA:-1}" != 0 ]; then  # NSFW detection for moderation: NudeNet (AGPL-3.0); NSFW_EXTRA=0 leaves it out
+  .venv/bin/pip install -q -r requirements-nsfw.txt
+fi
 
 export PATH="$PWD/.venv/bin:$PATH" REFLEX_USE_NPM=1
+if [ "$dev" = 1 ]; then  # pinned TypeScript/React tools for the generated-SDK tests (npm registry only)
+  (cd tests/sdk_js && npm ci --no-audit --no-fund --loglevel=error)
+fi
 reflex db migrate

@@ -10,7 +10,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, Column, Index, false
 from sqlmodel import Field, SQLModel
 
 
@@ -130,6 +130,7 @@ class GenerationTask(SQLModel, table=True):
     poll_count: int = Field(default=0)
     error_count: int = Field(default=0)  # provider errors in a row
     callback_secret: str | None = Field(default=None, max_length=64)  # in the callback URL; a forged call only triggers a re-check
+    submitting_since: datetime | None = None  # a createTask is in flight; still set after a crash: outcome unknown
 
 
 class GalleryVisibility:
@@ -142,7 +143,18 @@ class GalleryVisibility:
 
 class GalleryItem(SQLModel, table=True):
     __tablename__ = "gallery_items"
-    __table_args__ = (Index("ix_gallery_items_listing", "is_public", "moderation_status", "is_nsfw", "created_at"),)
+    __table_args__ = (
+        Index("ix_gallery_items_listing", "is_public", "moderation_status", "is_nsfw", "created_at"),
+        # covers counting listed items and ranking them (newest, trending) without reading the rows
+        Index(
+            "ix_gallery_items_listing_rank", "is_public", "moderation_status", "is_nsfw", "created_at", "id", "likes_count", "views_count"
+        ),
+        # listed items per category (counts, category pages) and in id order (sitemap files)
+        Index("ix_gallery_items_listing_category", "is_public", "moderation_status", "is_nsfw", "category", "created_at"),
+        Index("ix_gallery_items_listing_id", "is_public", "moderation_status", "is_nsfw", "id"),
+        # trending is a stored, time-invariant rank (services/trending.py): listing by it is an index scan
+        Index("ix_gallery_items_listing_trending", "is_public", "moderation_status", "is_nsfw", "trending_rank", "created_at", "id"),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     task_id: str | None = Field(default=None, foreign_key="generation_tasks.id", index=True)
@@ -165,11 +177,20 @@ class GalleryItem(SQLModel, table=True):
     moderation_status: str = Field(default="pending", max_length=16, index=True)  # pending|approved|rejected
     likes_count: int = Field(default=0)
     views_count: int = Field(default=0)
+    trending_rank: float = Field(default=0.0)  # services/trending.py: recomputed when likes or views change
     created_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow)
 
     # gallery (ours): is_public mirrors visibility == "public"
     visibility: str = Field(default=GalleryVisibility.PUBLIC, max_length=16, sa_column_kwargs={"server_default": "public"})
+
+    # moderation (ours): the NSFW detector's output and the open community reports
+    nsfw_scores: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
+    nsfw_flagged: bool = Field(default=False, sa_column_kwargs={"server_default": false()})  # over the threshold: review
+    nsfw_detector: str | None = Field(default=None, max_length=60)  # "nudenet 3.4.2", "none", "error: ..."
+    nsfw_checked_at: datetime | None = None
+    reports_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # open (unresolved) reports
+    moderation_reason: str | None = None  # the last reviewer's reason (a rejection's, say)
 
 
 class SandboxJob(SQLModel, table=True):
@@ -228,6 +249,41 @@ class GalleryView(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, index=True)
 
 
+class GalleryReport(SQLModel, table=True):
+    """A signed-in user's report of a gallery item; one per user and item. Open until a moderator decides."""
+
+    __tablename__ = "gallery_reports"
+    __table_args__ = (Index("ux_gallery_reports_item_user", "item_id", "user_id", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: str = Field(foreign_key="gallery_items.id", ondelete="CASCADE", index=True, max_length=32)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
+    reason: str = Field(max_length=32)  # one of services.reports.REASONS
+    details: str = Field(default="", max_length=1000)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    resolved_at: datetime | None = None
+    resolution: str | None = Field(default=None, max_length=32)  # the moderation action that closed it
+
+
+class ModerationAction(SQLModel, table=True):
+    """The moderation audit log: who (NULL: the system) did what to which item, when and why.
+
+    Rows outlive their item (a deleted item keeps its log), so `item_id` is not a foreign key
+    and `item_title` keeps the title as it was."""
+
+    __tablename__ = "moderation_actions"
+    __table_args__ = (Index("ix_moderation_actions_item_created", "item_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: str | None = Field(default=None, max_length=32)
+    item_title: str = Field(default="", max_length=200)
+    actor_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL", index=True)
+    action: str = Field(max_length=32, index=True)
+    reason: str = Field(default="")
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
 ALL_TABLES = (
     User,
     UserSession,
@@ -240,4 +296,6 @@ ALL_TABLES = (
     GalleryItemTag,
     GalleryLike,
     GalleryView,
+    GalleryReport,
+    ModerationAction,
 )

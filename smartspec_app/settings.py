@@ -63,6 +63,9 @@ class Settings(BaseSettings):
         200 * 1024 * 1024, alias="MAX_DOWNLOAD_BYTES", description="Largest result file accepted from a provider."
     )
     session_days: int = Field(30, alias="SESSION_DAYS", description="How long a login lasts.")
+    max_request_bytes: int = Field(
+        1024 * 1024, ge=1024, alias="MAX_REQUEST_BYTES", description="Largest request body the REST API accepts (413 above)."
+    )
     rate_limit_user: str = Field(
         "100/minute", alias="RATE_LIMIT_USER", description="REST API and Generate requests per signed-in user (limits notation)."
     )
@@ -80,7 +83,7 @@ class Settings(BaseSettings):
         "auto", alias="NSFW_DETECTOR", description="auto (NudeNet when installed), nudenet, or none (every image/video to manual review)."
     )
     nsfw_threshold: float = Field(
-        0.4, ge=0.0, le=1.0, alias="NSFW_THRESHOLD", description="An image or video frame scoring this or more is flagged for review."
+        0.6, ge=0.0, le=1.0, alias="NSFW_THRESHOLD", description="An image or video frame scoring this or more is flagged for review."
     )
     gallery_report_threshold: int = Field(
         3, ge=1, alias="GALLERY_REPORT_THRESHOLD", description="Open reports that hide an item until a moderator reviews it."

@@ -12,18 +12,25 @@ from smartspec_app.api import build_api
 from smartspec_app.models import ALL_TABLES
 from smartspec_app.pages.account import account_page
 from smartspec_app.pages.admin import admin_page
+from smartspec_app.pages.admin_analytics import admin_analytics_page
+from smartspec_app.pages.admin_audit import admin_audit_page
+from smartspec_app.pages.admin_moderation import admin_moderation_page
 from smartspec_app.pages.auth import login_page, signup_page
 from smartspec_app.pages.gallery import gallery_page
 from smartspec_app.pages.gallery_item import gallery_item_page
 from smartspec_app.pages.generate import generate_page, generations_page
 from smartspec_app.pages.index import index_page
+from smartspec_app.pages.sdk import sdk_page
 from smartspec_app.settings import get_settings
 from smartspec_app.state.account import AccountState
 from smartspec_app.state.admin import AdminState
+from smartspec_app.state.analytics import AnalyticsState
 from smartspec_app.state.auth import AuthState
 from smartspec_app.state.gallery import GalleryState
 from smartspec_app.state.gallery_item import GalleryItemState
 from smartspec_app.state.generation import GenerationState
+from smartspec_app.state.moderation import AuditState, ModerationState
+from smartspec_app.state.sdk import SdkState
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -64,6 +71,10 @@ app.add_page(generate_page, route="/generate", title="Generate · SmartSpec Pro"
 app.add_page(generations_page, route="/generations", title="My generations · SmartSpec Pro", on_load=GenerationState.on_load)
 app.add_page(account_page, route="/account", title="Account · SmartSpec Pro", on_load=AccountState.on_load)
 app.add_page(admin_page, route="/admin", title="Admin · SmartSpec Pro", on_load=AdminState.on_load)
+app.add_page(admin_moderation_page, route="/admin/moderation", title="Moderation · SmartSpec Pro", on_load=ModerationState.on_load)
+app.add_page(admin_analytics_page, route="/admin/analytics", title="Analytics · SmartSpec Pro", on_load=AnalyticsState.on_load)
+app.add_page(admin_audit_page, route="/admin/audit", title="Audit log · SmartSpec Pro", on_load=AuditState.on_load)
+app.add_page(sdk_page, route="/sdk", title="SDKs · SmartSpec Pro", on_load=SdkState.on_load)
 GALLERY_DESCRIPTION = "AI images, videos and speech shared by SmartSpec Pro creators."
 app.add_page(gallery_page, route="/gallery", title="Gallery · SmartSpec Pro", description=GALLERY_DESCRIPTION, on_load=GalleryState.on_load)
 for gallery_route in ("/gallery/category/[gallery_category]", "/gallery/tag/[gallery_tag]", "/gallery/user/[gallery_user]"):

@@ -5,18 +5,38 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from smartspec_app.api import gallery, gallery_pages, generation, sandbox
-from smartspec_app.api.errors import install_error_handlers
+from smartspec_app.api import admin_gallery, gallery, gallery_pages, generation, sandbox, sdk
+from smartspec_app.api.body_limit import BodyLimitMiddleware
+from smartspec_app.api.errors import ApiRouteFallback, install_error_handlers
+from smartspec_app.api.openapi import install_openapi
+from smartspec_app.api.rate_limits import RateLimitMiddleware
+from smartspec_app.services.rate_limit import get_limiter
 from smartspec_app.settings import get_settings
 
 
 def build_api() -> FastAPI:
     settings = get_settings()
-    api = FastAPI(title="SmartSpec Pro API", docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
+    get_limiter()  # a malformed RATE_LIMIT_* setting stops the app here, not at the first request
+    api = FastAPI(
+        title="SmartSpec Pro API",
+        version="1.0.0",
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url="/api/docs/oauth2-redirect",
+        swagger_ui_parameters={"persistAuthorization": True},
+    )
     install_error_handlers(api)
+    install_openapi(api)
+    # outermost last: count every /api/ request (unknown routes too), then answer unrouted /api/ paths
+    api.add_middleware(ApiRouteFallback, router=api.router)
+    api.add_middleware(RateLimitMiddleware)
+    api.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)  # outermost: before anything reads a body
     api.include_router(generation.router)
+    api.include_router(sdk.router)
     api.include_router(sandbox.router)
     api.include_router(gallery.router)
+    api.include_router(admin_gallery.router)
     api.include_router(gallery_pages.build_router())
 
     @api.get("/api/health", tags=["meta"])

@@ -1,12 +1,22 @@
-"""/api/gallery: the JSON the SDKs use — list listed items, read one, like and unlike."""
+"""/api/gallery: the JSON the SDKs use — list listed items, read one, share a generation, like and unlike."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Body, Query, Request
 
 from smartspec_app.api.deps import CurrentUser, OptionalUser
+from smartspec_app.api.schemas import (
+    GalleryItemDetail,
+    GalleryItemOut,
+    GalleryPage,
+    LikeAction,
+    LikeOut,
+    LikeRequest,
+    ShareRequest,
+    error_responses,
+)
 from smartspec_app.services import gallery, gallery_engagement, gallery_feed
 from smartspec_app.services.db import session_scope
 from smartspec_app.services.gallery import GalleryEntry
@@ -47,7 +57,7 @@ def item_json(entry: GalleryEntry, urls: SiteUrls) -> dict:
     }
 
 
-@router.get("")
+@router.get("", response_model=GalleryPage, responses=error_responses(422))
 def list_gallery(
     request: Request,
     page: int = Query(1, ge=1, le=100_000),
@@ -66,7 +76,28 @@ def list_gallery(
     return {"items": items, "page": result.page, "page_size": result.page_size, "total": result.total, "has_more": result.has_more}
 
 
-@router.get("/item/{item_id}")
+@router.post("", status_code=201, response_model=GalleryItemOut, responses=error_responses(401, 404, 409, 422))
+def share_generation(body: ShareRequest, request: Request, user: CurrentUser) -> dict:
+    """Share one of your completed generations. With GALLERY_AUTO_APPROVE off it waits for moderation.
+
+    Sharing the same generation twice is a 409 whose `details` name the existing item."""
+    with session_scope() as session:
+        item = gallery.share_to_gallery(
+            session,
+            get_storage(),
+            user,
+            body.task_id,
+            body.title,
+            body.description,
+            body.category,
+            body.tags,
+            body.visibility,
+            auto_approve=get_settings().gallery_auto_approve,
+        )
+        return item_json(GalleryEntry(item=item, author=user.username), site_urls(request))
+
+
+@router.get("/item/{item_id}", response_model=GalleryItemDetail, responses=error_responses(401, 404))
 def get_gallery_item(item_id: str, request: Request, user: OptionalUser) -> dict:
     """One item: anyone for listed and unlisted items, the author for private ones."""
     with session_scope() as session:
@@ -75,15 +106,26 @@ def get_gallery_item(item_id: str, request: Request, user: OptionalUser) -> dict
         return {**item_json(entry, site_urls(request)), "liked": liked}
 
 
-@router.post("/item/{item_id}/like")
-def like_item(item_id: str, user: CurrentUser) -> dict:
-    """Like an item (idempotent: a second like changes nothing)."""
+LIKE_ACTIONS = {"toggle": gallery_engagement.toggle_like, "like": gallery_engagement.like, "unlike": gallery_engagement.unlike}
+
+
+@router.post("/item/{item_id}/like", response_model=LikeOut, responses=error_responses(401, 404, 422))
+def like_item(
+    item_id: str,
+    user: CurrentUser,
+    body: Annotated[LikeRequest | None, Body()] = None,
+    action: Annotated[LikeAction | None, Query(description="Same as the body's `action`; the body wins.")] = None,
+) -> dict:
+    """Toggle your like (the default), or set it with `action`: "like" and "unlike" are idempotent.
+
+    `action` comes in the JSON body ({"action": "like"}) or the query (?action=like)."""
+    chosen = body.action if body is not None and "action" in body.model_fields_set else action or "toggle"
     with session_scope() as session:
-        state = gallery_engagement.like(session, user, item_id)
+        state = LIKE_ACTIONS[chosen](session, user, item_id)
     return {"item_id": item_id, "liked": state.liked, "likes_count": state.likes_count}
 
 
-@router.delete("/item/{item_id}/like")
+@router.delete("/item/{item_id}/like", response_model=LikeOut, responses=error_responses(401, 404))
 def unlike_item(item_id: str, user: CurrentUser) -> dict:
     """Take a like back (idempotent)."""
     with session_scope() as session:

@@ -1,32 +1,112 @@
-"""/api/generation/*: the model catalog and the provider callback.
+"""/api/generation/*: start generations, read your tasks, the model catalog, and the provider callback.
 
-The token-authenticated SDK routes (generate, tasks) come with the REST API work.
+The routes call the same services as the generation page (services/generation.start_generation,
+worker.provider_name, worker.enqueue), so a task started here shows up live on /generate too.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
+from smartspec_app.api.deps import CurrentUser, OptionalUser
+from smartspec_app.api.gallery import site_urls
+from smartspec_app.api.schemas import GenerateRequest, ModelsOut, TaskOut, TaskPage, TaskStatusName, error_responses
+from smartspec_app.models import GenerationTask
 from smartspec_app.services import catalog, generation, worker
 from smartspec_app.services.db import session_scope
+from smartspec_app.services.errors import ValidationError
+from smartspec_app.services.seo import SiteUrls, iso
 
 router = APIRouter(prefix="/api/generation", tags=["generation"])
+REQUEST_FIELDS = ("task_type", "model_id", "prompt", "parameters")
 
 
-@router.get("/models")
-async def list_models() -> dict:
-    """Every model the app can run, with its parameters, ranges and defaults."""
-    return {"provider": worker.provider_name(), "models": catalog.catalog_as_dicts()}
+def task_json(task: GenerationTask, urls: SiteUrls) -> dict[str, Any]:
+    """The task as the SDKs read it (schemas.TaskOut); media URLs absolute and freshly signed."""
+    return {
+        "id": task.id,
+        "task_type": task.task_type,
+        "model_id": task.model_id,
+        "prompt": task.prompt,
+        "parameters": dict(task.parameters),
+        "status": task.status,
+        "progress": max(0, min(100, int(task.progress))),
+        "status_detail": task.status_detail,
+        "output_url": urls.media(task.output_url) or None,
+        "output_urls": [urls.media(url) for url in task.output_urls],
+        "thumbnail_url": urls.media(task.thumbnail_url) or None,
+        "error_message": task.error_message,
+        "credits_used": task.credits_used,
+        "provider": task.provider,
+        "created_at": iso(task.created_at),
+        "updated_at": iso(task.updated_at),
+        "completed_at": iso(task.completed_at) if task.completed_at else None,
+    }
+
+
+@router.get("/models", response_model=ModelsOut, responses=error_responses(401))
+def list_models(user: OptionalUser) -> dict:
+    """Every model the app can run, with its parameters, ranges and defaults.
+
+    `provider` says where the caller's new tasks run: kie.ai when a key is there for them
+    (their own or the operator's), else the sandbox."""
+    return {"provider": worker.provider_name(user.id if user else None), "models": catalog.catalog_as_dicts()}
+
+
+@router.post("/generate", status_code=202, response_model=TaskOut, responses=error_responses(400, 401, 422))
+def generate(body: GenerateRequest, request: Request, user: CurrentUser) -> dict:
+    """Start a generation; answers at once with the pending task. Poll GET /tasks/{id} until it ends."""
+    try:
+        with session_scope() as session:
+            task = generation.start_generation(
+                session, user, body.task_type, body.model_id, body.prompt, body.parameters, worker.provider_name(user.id)
+            )
+    except ValidationError as exc:
+        if exc.field and exc.field not in REQUEST_FIELDS:  # a model parameter: name it as it sits in the body
+            exc.field = f"parameters.{exc.field}"
+        raise
+    worker.enqueue(task.id)
+    return task_json(task, site_urls(request))
+
+
+@router.get("/tasks", response_model=TaskPage, responses=error_responses(401, 422))
+def list_tasks(
+    request: Request,
+    user: CurrentUser,
+    page: int = Query(1, ge=1, le=100_000),
+    page_size: int = Query(20, ge=1, le=100),
+    status: TaskStatusName | None = None,
+) -> dict:
+    """Your own tasks, newest first, optionally only those in one status."""
+    urls = site_urls(request)
+    with session_scope() as session:
+        tasks, total = generation.list_tasks_for_user_id(session, user.id, limit=page_size, offset=(page - 1) * page_size, status=status)
+        items = [task_json(t, urls) for t in tasks]
+    return {"items": items, "page": page, "page_size": page_size, "total": total, "has_more": page * page_size < total}
+
+
+@router.get("/tasks/{task_id}", response_model=TaskOut, responses=error_responses(401, 404))
+def get_task(task_id: str, request: Request, user: CurrentUser) -> dict:
+    """One of your tasks (another user's task is a 404, the same as a missing one)."""
+    with session_scope() as session:
+        return task_json(generation.get_task_for_user(session, user, task_id), site_urls(request))
 
 
 @router.post("/callback/{task_id}", include_in_schema=False)
-async def provider_callback(task_id: str, sig: str = "") -> dict:
+async def provider_callback(task_id: str, request: Request, sig: str = "") -> dict:
     """kie.ai calls this when a task ends. Authenticated by the task's secret; triggers a re-check."""
+    try:
+        data = (await request.json()).get("data") or {}
+        provider_task_id = str(data["taskId"]) if isinstance(data, dict) and data.get("taskId") else None
+    except (ValueError, AttributeError):
+        provider_task_id = None
 
     def _accept() -> bool:
         with session_scope() as session:
-            return generation.accept_callback(session, task_id, sig)
+            return generation.accept_callback(session, task_id, sig, provider_task_id)
 
     if await run_in_threadpool(_accept):
         await run_in_threadpool(worker.enqueue, task_id)

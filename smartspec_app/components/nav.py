@@ -14,7 +14,13 @@ def _link(label: str, href: str) -> rx.Component:
 def navbar() -> rx.Component:
     return rx.hstack(
         rx.link(rx.heading("SmartSpec Pro", size="5"), href="/", underline="none"),
-        rx.hstack(_link("Generate", "/generate"), _link("My generations", "/generations"), _link("Gallery", "/gallery"), spacing="5"),
+        rx.hstack(
+            _link("Generate", "/generate"),
+            _link("My generations", "/generations"),
+            _link("Gallery", "/gallery"),
+            _link("SDKs", "/sdk"),
+            spacing="5",
+        ),
         rx.spacer(),
         rx.cond(
             AuthState.signed_in,

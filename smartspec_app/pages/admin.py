@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from smartspec_app.components.admin_nav import admin_nav
 from smartspec_app.components.forms import form_error
 from smartspec_app.components.nav import page_frame
 from smartspec_app.state.admin import AdminState
@@ -69,6 +70,7 @@ def encryption_card() -> rx.Component:
 def admin_page() -> rx.Component:
     return page_frame(
         rx.heading("Admin", size="7"),
+        admin_nav("settings"),
         rx.cond(
             AdminState.denied,
             rx.callout("This page is for admins.", icon="lock", color_scheme="red", id="admin-denied"),

@@ -35,10 +35,11 @@ from smartspec_app.models import (
     new_id,
     utcnow,
 )
-from smartspec_app.services import catalog
+from smartspec_app.services import catalog, nsfw, trending
 from smartspec_app.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from smartspec_app.services.storage import Storage, gallery_key, gallery_prefix, gallery_thumbnail_key, local_copy
 from smartspec_app.services.thumbnails import ThumbnailError, make_thumbnail
+from smartspec_app.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -255,11 +256,14 @@ def share_to_gallery(
     visibility: str = GalleryVisibility.PUBLIC,
     *,
     auto_approve: bool = True,
+    detector: nsfw.NsfwDetector | None = None,
 ) -> GalleryItem:
     """Publish the user's completed task: copy its media to gallery/{item_id}/ and write the item.
 
     With `auto_approve` (the GALLERY_AUTO_APPROVE setting) the item is approved at once;
-    otherwise it waits as "pending" for moderation. The caller commits."""
+    otherwise it waits as "pending" for moderation. The caller commits.
+    Images and videos are scanned for NSFW first (`detector`, default the configured one): flagged or
+    unscanned media (no detector, or it failed) waits as "pending" whatever `auto_approve` says."""
     task = session.get(GenerationTask, task_id)
     if task is None or task.user_id != user.id:
         raise NotFound("No such generation task")
@@ -290,7 +294,9 @@ def share_to_gallery(
             tags=tag_list,
             moderation_status=APPROVED if auto_approve else PENDING,
         )
+        item.trending_rank = trending.rank(0, 0, item.created_at)
         _apply_visibility(item, visibility)
+        _screen_new_item(session, storage, item, media_key, thumb_key, detector, auto_approve)
         session.add(item)
         session.flush()
         _set_tags(session, item.id, tag_list)
@@ -300,6 +306,24 @@ def share_to_gallery(
             storage.delete(key)
         raise
     return item
+
+
+def _screen_new_item(
+    session: Session,
+    storage: Storage,
+    item: GalleryItem,
+    media_key: str,
+    thumb_key: str | None,
+    detector: nsfw.NsfwDetector | None,
+    auto_approve: bool,
+) -> None:
+    """The NSFW check before an item can be public, and its audit row (services.moderation)."""
+    from smartspec_app.services import moderation  # moderation builds on this module
+
+    detector = detector or nsfw.get_detector()
+    screening = nsfw.screen_media(storage, item.media_type, media_key, thumb_key, detector, get_settings().nsfw_threshold)
+    moderation.apply_screening(item, screening, auto_approve=auto_approve)
+    moderation.record_screening(session, item, screening)
 
 
 # --- reading ---------------------------------------------------------------------------------

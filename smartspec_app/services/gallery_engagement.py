@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
 from smartspec_app.models import GalleryItem, GalleryLike, GalleryView, User, utcnow
+from smartspec_app.services import trending
 from smartspec_app.services.errors import NotFound
 from smartspec_app.services.gallery import can_view
 
@@ -69,6 +70,7 @@ def like(session: Session, user: User, item_id: str) -> LikeState:
     _viewable_item(session, user, item_id)
     if _insert_ignore(session, GalleryLike, {"item_id": item_id, "user_id": user.id, "created_at": utcnow()}):
         session.exec(update(GalleryItem).where(col(GalleryItem.id) == item_id).values(likes_count=GalleryItem.likes_count + 1))
+        trending.refresh(session, [item_id])
     return LikeState(True, _likes_count(session, item_id))
 
 
@@ -82,6 +84,7 @@ def unlike(session: Session, user: User, item_id: str) -> LikeState:
             .where(col(GalleryItem.id) == item_id, col(GalleryItem.likes_count) > 0)
             .values(likes_count=GalleryItem.likes_count - 1)
         )
+        trending.refresh(session, [item_id])
     return LikeState(False, _likes_count(session, item_id))
 
 
@@ -109,6 +112,7 @@ def record_view(session: Session, item_id: str, viewer: str, *, now: datetime | 
     if not _insert_ignore(session, GalleryView, values):
         return False
     session.exec(update(GalleryItem).where(col(GalleryItem.id) == item_id).values(views_count=GalleryItem.views_count + 1))
+    trending.refresh(session, [item_id])
     return True
 
 

@@ -163,6 +163,8 @@ def advance_task(ctx: WorkerContext, task_id: str) -> float | None:
         last = f"; last state: {task.status_detail}" if task.status_detail else ""
         _fail(ctx, task, f"The provider did not finish this {task.task_type} task in time ({DEADLINES[task.task_type]}{last}); giving up")
         return None
+    if task.submitting_since is not None and len(task.provider_task_ids) < len(task.provider_inputs):
+        return _interrupted_submission(ctx, task)
     try:
         states = asyncio.run(_submit_and_read(ctx, task, ctx.provider_for(task)))
     except ProviderError as exc:
@@ -184,6 +186,20 @@ def advance_task(ctx: WorkerContext, task_id: str) -> float | None:
     known = [s.progress for s in states if s.progress is not None]
     progress = max(task.progress, 10 + int(0.85 * sum(known) / len(states))) if known else max(task.progress, 10)
     return _reschedule(ctx, task, _describe(states), progress=min(progress, 95))
+
+
+def _interrupted_submission(ctx: WorkerContext, task: GenerationTask) -> float | None:
+    """A worker died while creating a provider task: it may exist. Never create it again; learn its
+    id from the provider's callback (`accept_callback` adopts it) or fail clearly."""
+    if ctx.callback_url(task) is None:
+        _fail(
+            ctx,
+            task,
+            "The worker stopped while submitting this task; it may or may not have started at the provider, "
+            "so it was not sent again (no credits spent twice). Please generate it again.",
+        )
+        return None
+    return _reschedule(ctx, task, "Confirming a submission a restart interrupted: waiting for the provider's callback")
 
 
 def _describe(states: list[ProviderTaskState]) -> str:
@@ -213,11 +229,19 @@ def _reschedule(ctx: WorkerContext, task: GenerationTask, detail: str, progress:
 async def _submit_and_read(ctx: WorkerContext, task: GenerationTask, provider: Provider) -> list[ProviderTaskState]:
     ids = list(task.provider_task_ids)
     for provider_input in task.provider_inputs[len(ids) :]:
-        ids.append(await provider.create_task(task.model_id, provider_input, ctx.callback_url(task)))
+        # Written ahead: if the worker dies during the call, the next one knows a create may exist.
+        _save(ctx, task.id, submitting_since=utcnow())
+        try:
+            ids.append(await provider.create_task(task.model_id, provider_input, ctx.callback_url(task)))
+        except ProviderError as exc:
+            if exc.retryable:  # the provider certainly started nothing: a later attempt may create it
+                _save(ctx, task.id, submitting_since=None)
+            raise
         # stored after each create, so a crash never creates the same provider task twice
         _save(
             ctx,
             task.id,
+            submitting_since=None,
             provider_task_ids=list(ids),
             provider_task_id=ids[0],
             status=TaskStatus.RUNNING,
@@ -348,13 +372,22 @@ def tasks_due(session: Session, *, grace: timedelta = timedelta(seconds=30), lim
     return list(rows)
 
 
-def accept_callback(session: Session, task_id: str, signature: str) -> bool:
+def accept_callback(session: Session, task_id: str, signature: str, provider_task_id: str | None = None) -> bool:
     """Check a provider callback's per-task secret. True when the task should be re-checked now.
 
-    The body of a callback is never trusted: the worker reads the task record itself, so a
-    repeated, late or forged-but-signed callback changes nothing by itself.
+    The body of a callback is never trusted for results: the worker reads the task record itself,
+    so a repeated, late or forged-but-signed callback changes nothing by itself. Its task id is used
+    in one case: a create that a worker crash interrupted is adopted instead of being sent twice.
     """
     task = session.get(GenerationTask, task_id)
     if task is None or not task.callback_secret or not hmac.compare_digest(task.callback_secret, signature or ""):
         raise PermissionDenied("Unknown task or wrong callback signature")
-    return task.status in TaskStatus.ACTIVE
+    if task.status not in TaskStatus.ACTIVE:
+        return False
+    ids = list(task.provider_task_ids)
+    if task.submitting_since is not None and provider_task_id and provider_task_id not in ids and len(ids) < len(task.provider_inputs):
+        ids.append(provider_task_id[:200])
+        task.provider_task_ids, task.provider_task_id, task.submitting_since = ids, ids[0], None
+        task.status, task.started_at = TaskStatus.RUNNING, task.started_at or utcnow()
+        session.add(task)
+    return True

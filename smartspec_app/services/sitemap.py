@@ -9,17 +9,21 @@ the urlset itself. Beyond: /gallery/sitemap.xml is a sitemap index of /gallery/s
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import quote
 from xml.sax.saxutils import escape
 
 from sqlmodel import Session
 
+from smartspec_app.models import GalleryItem
 from smartspec_app.services.gallery import GalleryEntry
-from smartspec_app.services.gallery_feed import count_listed, iter_listed, listed_categories
+from smartspec_app.services.gallery_feed import count_listed, iter_listed_rows, listed_categories
 from smartspec_app.services.seo import SiteUrls, iso
+from smartspec_app.services.storage import LocalStorage
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 IMAGE_NS = "http://www.google.com/schemas/sitemap-image/1.1"
@@ -43,12 +47,12 @@ def url_xml(url: SitemapUrl) -> str:
     return "".join(parts)
 
 
-def urlset_chunks(urls: Iterable[SitemapUrl], *, per_chunk: int = 500) -> Iterator[str]:
-    """A <urlset> document, yielded a few hundred URLs at a time."""
+def urlset_chunks(urls: Iterable[SitemapUrl | str], *, per_chunk: int = 500) -> Iterator[str]:
+    """A <urlset> document, yielded a few hundred URLs at a time (a str is a <url> element already made)."""
     yield f'{XML_DECLARATION}<urlset xmlns="{SITEMAP_NS}" xmlns:image="{IMAGE_NS}">\n'
     buffer: list[str] = []
     for url in urls:
-        buffer.append(url_xml(url))
+        buffer.append(url if isinstance(url, str) else url_xml(url))
         if len(buffer) >= per_chunk:
             yield "".join(buffer)
             buffer.clear()
@@ -63,8 +67,48 @@ def index_xml(sitemap_urls: Iterable[str], lastmod: datetime | None = None) -> s
 
 def entry_url(entry: GalleryEntry, urls: SiteUrls) -> SitemapUrl:
     item = entry.item
-    picture = item.media_url if item.media_type == "image" else item.thumbnail_url
-    return SitemapUrl(loc=urls.item(item.slug), lastmod=item.updated_at, images=(urls.media(picture),) if picture else ())
+    return item_url(item.slug, item.media_type, item.media_url, item.thumbnail_url, item.updated_at, urls)
+
+
+def item_url(slug: str, media_type: str, media_url: str, thumbnail_url: str | None, updated_at: datetime, urls: SiteUrls) -> SitemapUrl:
+    picture = media_url if media_type == "image" else thumbnail_url
+    return SitemapUrl(loc=urls.item(slug), lastmod=updated_at, images=(urls.media(picture),) if picture else ())
+
+
+# a local storage key that `refresh_url` hands back unchanged: plain segments, none empty or dotted
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*")
+
+
+class ItemLinks:
+    """`item_url` for tens of thousands of items: the same URLs as SiteUrls.item / SiteUrls.media,
+    without re-parsing the base URL and re-checking plain local storage keys for every item."""
+
+    def __init__(self, urls: SiteUrls) -> None:
+        self.urls = urls
+        self.item_prefix = urls.item("x")[:-1]  # ".../gallery/"
+        storage = urls.storage
+        self.local_prefix = f"{storage.base_url}/" if isinstance(storage, LocalStorage) and storage.base_url.startswith("/") else ""
+        self.site = urls.base_url.rstrip("/")
+
+    def media(self, url: str) -> str:
+        if self.local_prefix and url.startswith(self.local_prefix) and _PLAIN_KEY.fullmatch(url, len(self.local_prefix)):
+            return self.site + url  # what urls.media gives for it: a local URL re-made from its own key, made absolute
+        return self.urls.media(url)
+
+    def url(self, slug: str, media_type: str, media_url: str, thumbnail_url: str | None, updated_at: datetime) -> SitemapUrl:
+        picture = media_url if media_type == "image" else thumbnail_url
+        return SitemapUrl(self.item_prefix + quote(slug, safe=""), updated_at, (self.media(picture),) if picture else ())
+
+    def xml(self, slug: str, media_type: str, media_url: str, thumbnail_url: str | None, updated_at: datetime | None) -> str:
+        """`url_xml(self.url(...))`, made directly."""
+        picture = media_url if media_type == "image" else thumbnail_url
+        image = f"<image:image><image:loc>{escape(self.media(picture))}</image:loc></image:image>" if picture else ""
+        lastmod = f"<lastmod>{iso(updated_at)}</lastmod>" if updated_at is not None else ""
+        return f"<url><loc>{escape(self.item_prefix + quote(slug, safe=''))}</loc>{lastmod}{image}</url>\n"
+
+
+# what an item's <url> needs, read as plain columns (no ORM objects: see bench/sitemap.py)
+ITEM_COLUMNS = (GalleryItem.slug, GalleryItem.media_type, GalleryItem.media_url, GalleryItem.thumbnail_url, GalleryItem.updated_at)
 
 
 class GallerySitemap:
@@ -100,15 +144,16 @@ class GallerySitemap:
         with self.session_factory() as session:
             yield from urlset_chunks(self._page_urls(session, page))
 
-    def _page_urls(self, session: Session, page: int) -> Iterator[SitemapUrl]:
+    def _page_urls(self, session: Session, page: int) -> Iterator[SitemapUrl | str]:
         start, stop = (page - 1) * self.limit, page * self.limit
         static = self._static_urls(session)
         yield from static[start:stop]
         item_offset = max(0, start - len(static))
         item_limit = stop - max(start, len(static))
         if item_limit > 0:
-            for entry in iter_listed(session, offset=item_offset, limit=item_limit):
-                yield entry_url(entry, self.urls)
+            links = ItemLinks(self.urls)
+            for _id, *columns in iter_listed_rows(session, *ITEM_COLUMNS, offset=item_offset, limit=item_limit):
+                yield links.xml(*columns)
 
     def exists(self, page: int) -> bool:
         return 1 <= page <= self.page_count()

@@ -15,7 +15,7 @@ from urllib.parse import quote
 import reflex as rx
 
 from smartspec_app.models import GenerationTask, TaskStatus
-from smartspec_app.services import auth, catalog, generation, worker
+from smartspec_app.services import auth, catalog, generation, rate_limit, worker
 from smartspec_app.services.db import session_scope
 from smartspec_app.services.errors import SmartSpecError
 from smartspec_app.state.auth import AuthState
@@ -225,6 +225,7 @@ class GenerationState(AuthState):
             return rx.redirect("/login?next=/generate")
         self.form_error, self.error_field = "", ""
         try:
+            rate_limit.get_limiter().check_user(user.id)  # one budget with the REST API
             with session_scope() as session:
                 task = generation.start_generation(
                     session,

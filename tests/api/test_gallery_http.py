@@ -11,10 +11,10 @@ from sqlmodel import Session
 
 from smartspec_app.api import build_api, gallery_pages
 from smartspec_app.models import User
-from smartspec_app.services import auth, gallery
+from smartspec_app.services import auth, gallery, keys
 from smartspec_app.services.storage import LocalStorage
 from smartspec_app.settings import reload_settings
-from tests.support.gallery_data import make_user, shared_item
+from tests.support.gallery_data import completed_task, make_user, shared_item
 from tests.support.html_page import parse_html
 from tests.support.servers import serve
 from tests.support.sitemap_check import check_index, check_urlset
@@ -44,6 +44,7 @@ def build_dir(tmp_path: Path) -> Path:
 def site(app_env: Path, build_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("PUBLIC_BASE_URL", BASE)
     monkeypatch.setenv("SPA_BUILD_DIR", str(build_dir))
+    monkeypatch.setenv("RATE_LIMIT_ANONYMOUS", "1000/minute")  # limits have their own tests
     reload_settings()
     with serve(build_api()) as url:
         yield url
@@ -255,18 +256,93 @@ def test_like_api(client: httpx.Client, session: Session, media: LocalStorage) -
     token = token_for(session, fan)
     headers = {"Authorization": f"Bearer {token}"}
 
-    assert client.post(f"/api/gallery/item/{item.id}/like").status_code == 401
-    assert client.post(f"/api/gallery/item/{item.id}/like", headers={"Authorization": "Bearer wrong"}).status_code == 401
-    assert client.post(f"/api/gallery/item/{item.id}/like", headers=headers).json() == {
-        "item_id": item.id,
-        "liked": True,
-        "likes_count": 1,
-    }
-    assert client.post(f"/api/gallery/item/{item.id}/like", headers=headers).json()["likes_count"] == 1
+    like_url = f"/api/gallery/item/{item.id}/like"
+    assert client.post(like_url).status_code == 401
+    assert client.post(like_url, headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert client.post(like_url, headers=headers).json() == {"item_id": item.id, "liked": True, "likes_count": 1}
     assert client.get(f"/api/gallery/item/{item.id}", headers=headers).json()["liked"] is True
     assert client.get(f"/api/gallery/item/{item.id}").json()["liked"] is False
-    assert client.delete(f"/api/gallery/item/{item.id}/like", headers=headers).json()["likes_count"] == 0
+    # a plain POST toggles: the second one takes the like back
+    assert client.post(like_url, headers=headers).json() == {"item_id": item.id, "liked": False, "likes_count": 0}
+    assert client.post(like_url, headers=headers).json()["liked"] is True
+    assert client.delete(like_url, headers=headers).json()["likes_count"] == 0
+    assert client.delete(like_url, headers=headers).json()["likes_count"] == 0  # DELETE stays an idempotent unlike
+    # "like" and "unlike" set the state, as often as they are sent (JSON body or query)
+    for _ in range(2):
+        assert client.post(like_url, json={"action": "like"}, headers=headers).json()["likes_count"] == 1
+    for _ in range(2):
+        assert client.post(like_url, params={"action": "unlike"}, headers=headers).json()["liked"] is False
+    assert client.post(like_url, params={"action": "like"}, headers=headers).json()["liked"] is True
+    assert client.post(like_url, json={"action": "unlike"}, params={"action": "like"}, headers=headers).json()["liked"] is False
+    assert client.post(like_url, json={}, headers=headers).json()["liked"] is True  # no action: toggle
+    bad = client.post(like_url, json={"action": "love"}, headers=headers)
+    assert bad.status_code == 422 and bad.json()["error"]["details"]["field"] == "action"
+    assert client.post(like_url, params={"action": "love"}, headers=headers).status_code == 422
+    assert client.get(f"/api/gallery/item/{item.id}").json()["likes_count"] == 1
     assert client.post(f"/api/gallery/item/{private.id}/like", headers=headers).status_code == 404
     assert client.get(f"/api/gallery/item/{private.id}", headers=headers).status_code == 404
     owner_headers = {"Authorization": f"Bearer {token_for(session, owner)}"}
     assert client.get(f"/api/gallery/item/{private.id}", headers=owner_headers).json()["visibility"] == "private"
+
+
+def test_share_api(client: httpx.Client, session: Session, media: LocalStorage, monkeypatch: pytest.MonkeyPatch) -> None:
+    owner, other = make_user(session, "sharer"), make_user(session)
+    task = completed_task(session, media, owner, prompt="Foxes in the snow")
+    _row, token = keys.create_api_token(session, keys.get_key_manager(), owner, "sdk")
+    session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    body = {"task_id": task.id, "title": "Snow foxes", "description": "Two of them", "category": "nature", "tags": ["Winter", "fox"]}
+
+    assert client.post("/api/gallery", json=body).status_code == 401
+    response = client.post("/api/gallery", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    item = response.json()
+    assert (item["title"], item["description"], item["category"], item["visibility"]) == ("Snow foxes", "Two of them", "nature", "public")
+    assert item["tags"] == ["winter", "fox"] and item["author"] == "sharer" and item["prompt"] == "Foxes in the snow"
+    assert item["media_type"] == "image" and item["url"] == f"{BASE}/gallery/{item['slug']}"
+    assert item["media_url"] == f"{BASE}/media/gallery/{item['id']}/original.png"
+    assert client.get(item["media_url"].removeprefix(BASE)).status_code == 200  # the media was really copied
+    assert client.get(f"/api/gallery/item/{item['id']}").json()["title"] == "Snow foxes"
+    assert [i["id"] for i in client.get("/api/gallery").json()["items"]] == [item["id"]]
+
+    again = client.post("/api/gallery", json=body, headers=headers)
+    assert again.status_code == 409 and again.json()["error"]["details"]["item_id"] == item["id"]
+
+    unlisted = completed_task(session, media, owner)
+    hidden = client.post("/api/gallery", json={"task_id": unlisted.id, "title": "Quiet", "visibility": "unlisted"}, headers=headers)
+    assert hidden.status_code == 201 and hidden.json()["visibility"] == "unlisted"
+    assert hidden.json()["id"] not in [i["id"] for i in client.get("/api/gallery").json()["items"]]
+
+    theirs = completed_task(session, media, other)
+    assert client.post("/api/gallery", json={**body, "task_id": theirs.id}, headers=headers).status_code == 404
+    assert client.post("/api/gallery", json={**body, "task_id": "nope"}, headers=headers).status_code == 404
+    running = completed_task(session, media, owner)
+    running.status = "running"
+    session.add(running)
+    session.commit()
+    fresh = completed_task(session, media, owner)
+    for payload, field in (
+        ({**body, "task_id": running.id}, "task_id"),
+        ({**body, "task_id": fresh.id, "visibility": "friends"}, "visibility"),
+        ({**body, "task_id": fresh.id, "category": "not-a-category"}, "category"),
+        ({**body, "task_id": fresh.id, "title": ""}, "title"),
+        ({"title": "No task"}, "task_id"),
+    ):
+        failed = client.post("/api/gallery", json=payload, headers=headers)
+        assert failed.status_code == 422, (field, failed.text)
+        assert failed.json()["error"]["code"] == "validation_error" and failed.json()["error"]["details"]["field"] == field
+
+
+def test_share_waits_for_moderation_without_auto_approve(
+    app_env: Path, build_dir: Path, session: Session, media: LocalStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GALLERY_AUTO_APPROVE", "false")
+    reload_settings()
+    owner = make_user(session)
+    task = completed_task(session, media, owner)
+    _row, token = keys.create_api_token(session, keys.get_key_manager(), owner, "sdk")
+    session.commit()
+    with serve(build_api()) as url, httpx.Client(base_url=url) as client:
+        response = client.post("/api/gallery", json={"task_id": task.id, "title": "Later"}, headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 201
+        assert client.get("/api/gallery").json()["total"] == 0  # not listed before a moderator approves it

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from smartspec_app.models import GalleryItem, utcnow
-from smartspec_app.services import gallery_feed
+from smartspec_app.services import gallery_feed, trending
 from smartspec_app.services.errors import ValidationError
-from smartspec_app.services.gallery_feed import list_public, trending_score
+from smartspec_app.services.gallery_feed import list_public
 from smartspec_app.services.storage import LocalStorage
 from tests.support.gallery_data import make_user, shared_item
 
@@ -20,15 +20,22 @@ def ids(page: gallery_feed.GalleryPage) -> list[str]:
 
 
 def test_trending_formula() -> None:
-    assert trending_score(0, 0, 0) == pytest.approx(1 / 2**1.5)
-    assert trending_score(10, 100, 22) == pytest.approx((10 * 2 + 100 * 0.1 + 1) / 24**1.5)
-    assert trending_score(0, 0, -5) == trending_score(0, 0, 0)  # clock skew never boosts an item
-    assert trending_score(5, 0, 3) > trending_score(4, 0, 3) > trending_score(4, 0, 4)
-    # a like is worth twenty views
-    assert trending_score(1, 0, 10) == pytest.approx(trending_score(0, 20, 10))
+    assert trending.score(0, 0, 0) == pytest.approx(1.0)
+    assert trending.score(10, 100, 12.5) == pytest.approx((10 * 2 + 100 * 0.1 + 1) / 10)  # a tenth every 12.5 h
+    assert trending.score(0, 0, -5) == trending.score(0, 0, 0)  # clock skew never boosts an item
+    assert trending.score(5, 0, 3) > trending.score(4, 0, 3) > trending.score(4, 0, 4)
+    assert trending.score(1, 0, 10) == pytest.approx(trending.score(0, 20, 10))  # a like is worth twenty views
 
 
-def test_trending_in_sql_matches_the_formula(session: Session, storage: LocalStorage) -> None:
+def test_the_stored_rank_orders_exactly_as_the_score_at_any_moment() -> None:
+    now = utcnow()
+    specs = [(0, 0, 0.5), (3, 10, 1), (10, 0, 24), (40, 400, 72), (1, 1, 5), (0, 200, 2), (7, 3, 0.1), (900, 0, 200)]
+    by_rank = sorted(specs, key=lambda s: -trending.rank(s[0], s[1], now - timedelta(hours=s[2])))
+    for later in (0, 5, 100, 1000):  # the order of scores never changes as time passes
+        assert by_rank == sorted(specs, key=lambda s: -trending.score(s[0], s[1], s[2] + later))
+
+
+def test_trending_listing_follows_the_score(session: Session, storage: LocalStorage) -> None:
     now = utcnow()
     user = make_user(session)
     specs = [(0, 0, 0.5), (3, 10, 1), (10, 0, 24), (40, 400, 72), (1, 1, 5), (0, 200, 2), (7, 3, 0.1)]
@@ -36,14 +43,26 @@ def test_trending_in_sql_matches_the_formula(session: Session, storage: LocalSto
         shared_item(session, storage, user, f"Item {n}", likes=likes, views=views, created_at=now - timedelta(hours=age))
         for n, (likes, views, age) in enumerate(specs)
     ]
-    dialect = gallery_feed.prepare_connection(session)
-    expression = gallery_feed.trending_expression(dialect, now).label("score")
-    scores = dict(session.exec(select(GalleryItem.id, expression)).all())
-    for item, (likes, views, age) in zip(items, specs, strict=True):
-        assert scores[item.id] == pytest.approx(trending_score(likes, views, age), rel=1e-6)
+    expected = [i.id for i, _s in sorted(zip(items, specs, strict=True), key=lambda p: -trending.score(*p[1]))]
+    assert ids(list_public(session, page_size=100, sort_by="trending")) == expected
 
-    expected = [i.id for i, _s in sorted(zip(items, specs, strict=True), key=lambda p: -trending_score(*p[1]))]
-    assert ids(list_public(session, page_size=100, sort_by="trending", now=now)) == expected
+
+def test_likes_and_views_move_an_item_up_at_once(session: Session, storage: LocalStorage) -> None:
+    from smartspec_app.services import gallery_engagement
+
+    now = utcnow()
+    author, fans = make_user(session), [make_user(session) for _ in range(3)]
+    older = shared_item(session, storage, author, "Older", created_at=now - timedelta(hours=6))
+    newer = shared_item(session, storage, author, "Newer", created_at=now - timedelta(hours=1))
+    assert ids(list_public(session, sort_by="trending")) == [newer.id, older.id]
+    for fan in fans:  # 7 points against 1, five hours older: 7 × 10^(-5/12.5) ≈ 2.6 > 1
+        gallery_engagement.like(session, fan, older.id)
+    session.commit()
+    assert ids(list_public(session, sort_by="trending")) == [older.id, newer.id]
+    for fan in fans:
+        gallery_engagement.unlike(session, fan, older.id)
+    session.commit()
+    assert ids(list_public(session, sort_by="trending")) == [newer.id, older.id]
 
 
 def test_fresh_engagement_beats_old_fame(session: Session, storage: LocalStorage) -> None:
@@ -52,9 +71,9 @@ def test_fresh_engagement_beats_old_fame(session: Session, storage: LocalStorage
     old_hit = shared_item(session, storage, user, "Old hit", likes=30, views=500, created_at=now - timedelta(days=3))
     fresh = shared_item(session, storage, user, "Fresh", likes=3, views=20, created_at=now - timedelta(hours=1))
     quiet = shared_item(session, storage, user, "Quiet", likes=0, views=0, created_at=now - timedelta(days=2))
-    assert ids(list_public(session, sort_by="trending", now=now)) == [fresh.id, old_hit.id, quiet.id]
-    assert ids(list_public(session, sort_by="most_liked", now=now)) == [old_hit.id, fresh.id, quiet.id]
-    assert ids(list_public(session, sort_by="newest", now=now)) == [fresh.id, quiet.id, old_hit.id]
+    assert ids(list_public(session, sort_by="trending")) == [fresh.id, old_hit.id, quiet.id]
+    assert ids(list_public(session, sort_by="most_liked")) == [old_hit.id, fresh.id, quiet.id]
+    assert ids(list_public(session, sort_by="newest")) == [fresh.id, quiet.id, old_hit.id]
 
 
 def test_sorts_by_likes_views_and_age(session: Session, storage: LocalStorage) -> None:
@@ -132,3 +151,23 @@ def test_iter_listed_walks_every_item_in_windows(session: Session, storage: Loca
     assert [e.item.id for e in gallery_feed.iter_listed(session, offset=6, limit=10, batch=2)] == made[6:]
     assert list(gallery_feed.iter_listed(session, offset=7)) == []
     assert gallery_feed.count_listed(session) == 7
+
+
+def test_iter_listed_rows_reads_plain_columns_in_windows(session: Session, storage: LocalStorage) -> None:
+    user = make_user(session)
+    made = sorted((shared_item(session, storage, user, f"R {n}") for n in range(5)), key=lambda item: item.id)
+    shared_item(session, storage, user, "Private", visibility="private")
+    rows = list(gallery_feed.iter_listed_rows(session, GalleryItem.slug, batch=2))
+    assert [tuple(row) for row in rows] == [(item.id, item.slug) for item in made]
+    assert [row[0] for row in gallery_feed.iter_listed_rows(session, offset=1, limit=3, batch=2)] == [i.id for i in made[1:4]]
+    assert list(gallery_feed.iter_listed_rows(session, offset=5)) == []
+
+
+def test_a_page_past_the_end_is_empty_but_counted(session: Session, storage: LocalStorage) -> None:
+    user = make_user(session)
+    for n in range(3):
+        shared_item(session, storage, user, f"E {n}")
+    for sort_by in gallery_feed.SORTS:
+        result = list_public(session, page=2, page_size=3, sort_by=sort_by)
+        assert result.entries == [] and result.total == 3 and not result.has_more
+        assert len(list_public(session, page=1, page_size=2, sort_by=sort_by, username=user.username.upper()).entries) == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -206,3 +207,69 @@ def test_users_only_see_their_own_tasks(engine, user) -> None:
         with pytest.raises(generation.NotFound):
             generation.get_task_for_user(s, other, task_id)
         assert generation.get_task_for_user(s, user, task_id).id == task_id  # user is the admin (first account)
+
+
+class WorkerDied(BaseException):
+    """Stands in for a SIGKILL: nothing after the provider call runs."""
+
+
+class DiesAfterCreate:
+    """A provider that really creates the task, then 'dies' before the worker can record its id."""
+
+    def __init__(self, inner: KieProvider) -> None:
+        self.inner = inner
+
+    async def create_task(self, *args, **kwargs) -> str:
+        await self.inner.create_task(*args, **kwargs)
+        raise WorkerDied
+
+    def __getattr__(self, name: str):
+        return getattr(self.inner, name)
+
+
+def crash_during_create(ctx: generation.WorkerContext, task_id: str) -> None:
+    real = ctx.provider_for
+    dying = dataclasses.replace(ctx, provider_for=lambda task: DiesAfterCreate(real(task)))
+    with pytest.raises(WorkerDied):
+        generation.advance_task(dying, task_id)
+
+
+def sandbox_jobs(engine) -> int:
+    with Session(engine) as s:
+        return len(s.exec(select(SandboxJob.id)).all())
+
+
+def test_a_create_interrupted_by_a_crash_is_adopted_from_the_callback_not_sent_again(engine, storage, sandbox_url, user) -> None:
+    # the sandbox calls this same app back
+    ctx = dataclasses.replace(make_ctx(engine, storage, sandbox_url), callback_base_for=lambda _provider: sandbox_url)
+    task_id = start(engine, user, "image", "nano-banana-pro", "A crash mid-create")
+    crash_during_create(ctx, task_id)
+    task = load(engine, task_id)
+    assert task.submitting_since is not None and task.provider_task_ids == [] and sandbox_jobs(engine) == 1
+
+    run_to_end(ctx, task_id)  # waits for the callback, adopts its task id, reads the record, stores the result
+    task = load(engine, task_id)
+    assert task.status == TaskStatus.COMPLETED, task.error_message
+    assert len(task.provider_task_ids) == 1 and sandbox_jobs(engine) == 1  # created once
+    assert task.submitting_since is None and storage.exists(task.output_keys[0])
+
+
+def test_a_create_interrupted_by_a_crash_without_callbacks_fails_clearly(engine, storage, sandbox_url, user) -> None:
+    ctx = make_ctx(engine, storage, sandbox_url)  # no callback URL: nothing could ever tell us the id
+    task_id = start(engine, user, "image", "nano-banana-pro", "A crash mid-create, no callbacks")
+    crash_during_create(ctx, task_id)
+    assert generation.advance_task(ctx, task_id) is None
+    task = load(engine, task_id)
+    assert task.status == TaskStatus.FAILED
+    assert "may or may not have started" in task.error_message and "not sent again" in task.error_message
+    assert sandbox_jobs(engine) == 1
+
+
+def test_a_refused_create_may_be_retried(engine, storage, sandbox_url, user) -> None:
+    """A create the provider refused (429) started nothing: the next attempt creates it, once."""
+    task_id = start(engine, user, "image", "nano-banana-pro", "Busy at first [sandbox:429x3]")
+    ctx = make_ctx(engine, storage, sandbox_url)
+    run_to_end(ctx, task_id)
+    task = load(engine, task_id)
+    assert task.status == TaskStatus.COMPLETED, task.error_message
+    assert task.submitting_since is None and sandbox_jobs(engine) == 1

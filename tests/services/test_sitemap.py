@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from smartspec_app.models import utcnow
 from smartspec_app.services import sitemap
 from smartspec_app.services.db import session_scope
 from smartspec_app.services.seo import SiteUrls
@@ -82,3 +83,28 @@ def test_robots_txt_points_at_the_sitemap() -> None:
     text = sitemap.robots_txt(BASE + "/")
     assert f"Sitemap: {BASE}/gallery/sitemap.xml" in text.splitlines()
     assert "Disallow: /api/" in text and "User-agent: *" in text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/media/gallery/abc/original.png",
+        "/media/gallery/a%20b/original.png",  # not a plain key: the storage re-makes it
+        "/media/gallery/./x.png",
+        "/media/gallery//x.png",
+        "/media/../secret.png",
+        "/media/gallery/x.png?v=2",
+        "https://cdn.example/elsewhere.png",
+        "/other/x.png",
+    ],
+)
+def test_item_links_match_site_urls(storage: LocalStorage, url: str) -> None:
+    urls = SiteUrls(BASE, storage)
+    links = sitemap.ItemLinks(urls)
+    made = links.url("a-slug", "image", url, None, utcnow())
+    assert made.loc == urls.item("a-slug") and made.images == (urls.media(url),)
+    assert links.url("clip", "video", "/media/v.mp4", url, utcnow()).images == (urls.media(url),)
+    assert links.url("song", "audio", "/media/s.mp3", None, utcnow()).images == ()
+    at = utcnow()
+    for args in (("a <&> slug", "image", url, None, at), ("clip", "video", "/m.mp4", url, at), ("s", "audio", "/s", None, None)):
+        assert links.xml(*args) == sitemap.url_xml(links.url(*args))

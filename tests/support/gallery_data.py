@@ -11,7 +11,7 @@ from sqlalchemy import update
 from sqlmodel import Session
 
 from smartspec_app.models import GalleryItem, GenerationTask, TaskStatus, User, new_id, utcnow
-from smartspec_app.services import auth, gallery
+from smartspec_app.services import auth, gallery, trending
 from smartspec_app.services.storage import Storage, generation_key, thumbnail_key
 
 _counter = itertools.count(1)
@@ -93,6 +93,7 @@ def shared_item(
         values["views_count"] = views
     if values:
         session.exec(update(GalleryItem).where(GalleryItem.id == item.id).values(**values))
+        trending.refresh(session, [item.id])
         session.commit()
         session.refresh(item)
     return item

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 3de8651974ef
+Revision ID: 564054f12fb9
 Revises: 
-Create Date: 2026-11-25 14:49:57.851474
+Create Date: 2026-11-25 15:44:05.741918
 
 """
 from typing import Sequence, Union
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 import sqlmodel
 
 # revision identifiers, used by Alembic.
-revision: str = '3de8651974ef'
+revision: str = '564054f12fb9'
 down_revision: Union[str, Sequence[str], None] = None
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
@@ -96,6 +96,7 @@ def upgrade() -> None:
     sa.Column('poll_count', sa.Integer(), nullable=False),
     sa.Column('error_count', sa.Integer(), nullable=False),
     sa.Column('callback_secret', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('submitting_since', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -104,6 +105,24 @@ def upgrade() -> None:
         batch_op.create_index('ix_generation_tasks_status_next_check', ['status', 'next_check_at'], unique=False)
         batch_op.create_index('ix_generation_tasks_user_created', ['user_id', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_generation_tasks_user_id'), ['user_id'], unique=False)
+
+    op.create_table('moderation_actions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('item_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('item_title', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('action', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('details', sa.JSON(), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['users.id'], ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('moderation_actions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_moderation_actions_action'), ['action'], unique=False)
+        batch_op.create_index(batch_op.f('ix_moderation_actions_actor_id'), ['actor_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_moderation_actions_created_at'), ['created_at'], unique=False)
+        batch_op.create_index('ix_moderation_actions_item_created', ['item_id', 'created_at'], unique=False)
 
     op.create_table('provider_keys',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -156,9 +175,16 @@ def upgrade() -> None:
     sa.Column('moderation_status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('likes_count', sa.Integer(), nullable=False),
     sa.Column('views_count', sa.Integer(), nullable=False),
+    sa.Column('trending_rank', sa.Float(), nullable=False),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('visibility', sqlmodel.sql.sqltypes.AutoString(length=16), server_default='public', nullable=False),
+    sa.Column('nsfw_scores', sa.JSON(), server_default='{}', nullable=False),
+    sa.Column('nsfw_flagged', sa.Boolean(), server_default=sa.false(), nullable=False),
+    sa.Column('nsfw_detector', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=True),
+    sa.Column('nsfw_checked_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('reports_count', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('moderation_reason', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.ForeignKeyConstraint(['task_id'], ['generation_tasks.id'], ),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
     sa.PrimaryKeyConstraint('id')
@@ -167,6 +193,10 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_gallery_items_category'), ['category'], unique=False)
         batch_op.create_index(batch_op.f('ix_gallery_items_created_at'), ['created_at'], unique=False)
         batch_op.create_index('ix_gallery_items_listing', ['is_public', 'moderation_status', 'is_nsfw', 'created_at'], unique=False)
+        batch_op.create_index('ix_gallery_items_listing_category', ['is_public', 'moderation_status', 'is_nsfw', 'category', 'created_at'], unique=False)
+        batch_op.create_index('ix_gallery_items_listing_id', ['is_public', 'moderation_status', 'is_nsfw', 'id'], unique=False)
+        batch_op.create_index('ix_gallery_items_listing_rank', ['is_public', 'moderation_status', 'is_nsfw', 'created_at', 'id', 'likes_count', 'views_count'], unique=False)
+        batch_op.create_index('ix_gallery_items_listing_trending', ['is_public', 'moderation_status', 'is_nsfw', 'trending_rank', 'created_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_gallery_items_moderation_status'), ['moderation_status'], unique=False)
         batch_op.create_index(batch_op.f('ix_gallery_items_slug'), ['slug'], unique=True)
         batch_op.create_index(batch_op.f('ix_gallery_items_task_id'), ['task_id'], unique=False)
@@ -191,6 +221,25 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('gallery_likes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_gallery_likes_user_id'), ['user_id'], unique=False)
+
+    op.create_table('gallery_reports',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('item_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('details', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('resolved_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('resolution', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.ForeignKeyConstraint(['item_id'], ['gallery_items.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('gallery_reports', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_gallery_reports_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_gallery_reports_item_id'), ['item_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_gallery_reports_user_id'), ['user_id'], unique=False)
+        batch_op.create_index('ux_gallery_reports_item_user', ['item_id', 'user_id'], unique=True)
 
     op.create_table('gallery_slug_redirects',
     sa.Column('old_slug', sqlmodel.sql.sqltypes.AutoString(length=240), nullable=False),
@@ -227,6 +276,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_gallery_slug_redirects_item_id'))
 
     op.drop_table('gallery_slug_redirects')
+    with op.batch_alter_table('gallery_reports', schema=None) as batch_op:
+        batch_op.drop_index('ux_gallery_reports_item_user')
+        batch_op.drop_index(batch_op.f('ix_gallery_reports_user_id'))
+        batch_op.drop_index(batch_op.f('ix_gallery_reports_item_id'))
+        batch_op.drop_index(batch_op.f('ix_gallery_reports_created_at'))
+
+    op.drop_table('gallery_reports')
     with op.batch_alter_table('gallery_likes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_gallery_likes_user_id'))
 
@@ -240,6 +296,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_gallery_items_task_id'))
         batch_op.drop_index(batch_op.f('ix_gallery_items_slug'))
         batch_op.drop_index(batch_op.f('ix_gallery_items_moderation_status'))
+        batch_op.drop_index('ix_gallery_items_listing_trending')
+        batch_op.drop_index('ix_gallery_items_listing_rank')
+        batch_op.drop_index('ix_gallery_items_listing_id')
+        batch_op.drop_index('ix_gallery_items_listing_category')
         batch_op.drop_index('ix_gallery_items_listing')
         batch_op.drop_index(batch_op.f('ix_gallery_items_created_at'))
         batch_op.drop_index(batch_op.f('ix_gallery_items_category'))
@@ -255,6 +315,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_provider_keys_user_id'))
 
     op.drop_table('provider_keys')
+    with op.batch_alter_table('moderation_actions', schema=None) as batch_op:
+        batch_op.drop_index('ix_moderation_actions_item_created')
+        batch_op.drop_index(batch_op.f('ix_moderation_actions_created_at'))
+        batch_op.drop_index(batch_op.f('ix_moderation_actions_actor_id'))
+        batch_op.drop_index(batch_op.f('ix_moderation_actions_action'))
+
+    op.drop_table('moderation_actions')
     with op.batch_alter_table('generation_tasks', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_generation_tasks_user_id'))
         batch_op.drop_index('ix_generation_tasks_user_created')

@@ -1,0 +1,207 @@
+"""/api/admin/gallery/*: the moderation queue, item detail, actions, bulk actions and audit log for admin
+tokens (every route depends on `AdminUser`: 401 without a token, 403 for a non-admin), and
+POST /api/gallery/item/{item_id}/report for any signed-in user."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from smartspec_app.api.deps import AdminUser, CurrentUser
+from smartspec_app.models import GalleryItem
+from smartspec_app.services import moderation, reports
+from smartspec_app.services.db import session_scope
+from smartspec_app.services.moderation import AuditEntry, QueueEntry
+from smartspec_app.services.storage import get_storage, refresh_url
+from smartspec_app.settings import get_settings
+
+router = APIRouter(tags=["admin"])
+PREFIX = "/api/admin/gallery"
+FilterName = Literal["pending", "flagged", "reported", "approved", "rejected", "all"]
+ActionName = Literal["approve", "reject", "mark_nsfw", "unmark_nsfw", "feature", "unfeature", "delete"]
+
+
+class ReasonBody(BaseModel):
+    reason: str = Field("", max_length=moderation.MAX_REASON)
+
+
+class RejectBody(BaseModel):
+    reason: str = Field(..., min_length=1, max_length=moderation.MAX_REASON)
+
+
+class NsfwBody(ReasonBody):
+    nsfw: bool = True
+
+
+class FeatureBody(ReasonBody):
+    featured: bool = True
+
+
+class BulkBody(ReasonBody):
+    action: ActionName
+    item_ids: list[str] = Field(..., min_length=1, max_length=moderation.MAX_BULK)
+
+
+class ReportBody(BaseModel):
+    reason: str = Field(..., max_length=32, description=f"one of {', '.join(reports.REASONS)}")
+    details: str = Field("", max_length=reports.MAX_DETAILS)
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def item_json(item: GalleryItem, author: str) -> dict[str, Any]:
+    storage = get_storage()
+    return {
+        "id": item.id,
+        "slug": item.slug,
+        "title": item.title,
+        "author": author,
+        "user_id": item.user_id,
+        "media_type": item.media_type,
+        "media_url": refresh_url(storage, item.media_url),
+        "thumbnail_url": refresh_url(storage, item.thumbnail_url),
+        "prompt": item.prompt,
+        "model_id": item.model_id,
+        "visibility": item.visibility,
+        "moderation_status": item.moderation_status,
+        "moderation_reason": item.moderation_reason,
+        "is_nsfw": item.is_nsfw,
+        "nsfw_score": item.nsfw_score,
+        "nsfw_scores": dict(item.nsfw_scores or {}),
+        "nsfw_flagged": item.nsfw_flagged,
+        "nsfw_detector": item.nsfw_detector,
+        "reports_count": item.reports_count,
+        "is_featured": item.is_featured,
+        "featured_at": _iso(item.featured_at),
+        "likes_count": item.likes_count,
+        "views_count": item.views_count,
+        "created_at": _iso(item.created_at),
+    }
+
+
+def _entry_json(entry: QueueEntry) -> dict[str, Any]:
+    return item_json(entry.item, entry.author)
+
+
+def audit_json(entry: AuditEntry) -> dict[str, Any]:
+    row = entry.action
+    return {
+        "id": row.id,
+        "item_id": row.item_id,
+        "item_title": row.item_title,
+        "actor_id": row.actor_id,
+        "actor": entry.actor,
+        "action": row.action,
+        "reason": row.reason,
+        "details": dict(row.details or {}),
+        "created_at": _iso(row.created_at),
+    }
+
+
+@router.get(f"{PREFIX}/queue")
+def list_queue(
+    admin: AdminUser,
+    filter: FilterName = "pending",
+    page: int = Query(1, ge=1, le=100_000),
+    page_size: int = Query(24, ge=1, le=moderation.MAX_PAGE_SIZE),
+    q: str = Query("", max_length=200),
+) -> dict[str, Any]:
+    """Items for review under one filter, with the count of every filter (the backlog)."""
+    with session_scope() as session:
+        result = moderation.queue(session, filter, page=page, page_size=page_size, search=q)
+        counts = moderation.counts(session)
+        items = [_entry_json(e) for e in result.entries]
+    return {"items": items, "total": result.total, "page": result.page, "page_size": result.page_size, "counts": counts}
+
+
+@router.get(f"{PREFIX}/items/{{item_id}}")
+def item_detail(item_id: str, admin: AdminUser) -> dict[str, Any]:
+    """One item with its NSFW scores, its reports and its moderation history."""
+    with session_scope() as session:
+        detail = moderation.item_detail(session, item_id)
+        body = item_json(detail.item, detail.author)
+        body["reports"] = [
+            {
+                "id": r.report.id,
+                "reporter": r.reporter,
+                "reason": r.report.reason,
+                "details": r.report.details,
+                "created_at": _iso(r.report.created_at),
+                "resolved_at": _iso(r.report.resolved_at),
+                "resolution": r.report.resolution,
+            }
+            for r in detail.reports
+        ]
+        body["history"] = [audit_json(e) for e in detail.history]
+    return body
+
+
+def _act(admin: AdminUser, action: str, item_id: str, reason: str) -> dict[str, Any]:
+    with session_scope() as session:
+        item = moderation.perform(session, get_storage(), admin, action, item_id, reason)
+        if item is None:
+            return {"id": item_id, "deleted": True}
+        author = moderation.item_detail(session, item.id).author
+        return item_json(item, author)
+
+
+@router.post(f"{PREFIX}/items/{{item_id}}/approve")
+def approve(item_id: str, admin: AdminUser, body: ReasonBody | None = None) -> dict[str, Any]:
+    return _act(admin, "approve", item_id, body.reason if body else "")
+
+
+@router.post(f"{PREFIX}/items/{{item_id}}/reject")
+def reject(item_id: str, body: RejectBody, admin: AdminUser) -> dict[str, Any]:
+    return _act(admin, "reject", item_id, body.reason)
+
+
+@router.post(f"{PREFIX}/items/{{item_id}}/nsfw")
+def mark_nsfw(item_id: str, admin: AdminUser, body: NsfwBody | None = None) -> dict[str, Any]:
+    body = body or NsfwBody()
+    return _act(admin, "mark_nsfw" if body.nsfw else "unmark_nsfw", item_id, body.reason)
+
+
+@router.post(f"{PREFIX}/items/{{item_id}}/feature")
+def feature(item_id: str, admin: AdminUser, body: FeatureBody | None = None) -> dict[str, Any]:
+    body = body or FeatureBody()
+    return _act(admin, "feature" if body.featured else "unfeature", item_id, body.reason)
+
+
+@router.delete(f"{PREFIX}/items/{{item_id}}")
+def delete(item_id: str, admin: AdminUser, reason: str = Query("", max_length=moderation.MAX_REASON)) -> dict[str, Any]:
+    return _act(admin, "delete", item_id, reason)
+
+
+@router.post(f"{PREFIX}/bulk")
+def bulk(body: BulkBody, admin: AdminUser) -> dict[str, Any]:
+    """One action on up to 100 items; `failed` names the items that could not take it and why."""
+    with session_scope() as session:
+        result = moderation.bulk(session, get_storage(), admin, body.action, body.item_ids, body.reason)
+    return {"action": body.action, "done": result.done, "failed": result.failed}
+
+
+@router.get(f"{PREFIX}/audit")
+def audit(
+    admin: AdminUser,
+    page: int = Query(1, ge=1, le=100_000),
+    page_size: int = Query(50, ge=1, le=moderation.MAX_PAGE_SIZE),
+    item_id: str | None = Query(None, max_length=32),
+    action: str | None = Query(None, max_length=32),
+) -> dict[str, Any]:
+    """The moderation audit log, newest first."""
+    with session_scope() as session:
+        result = moderation.audit_log(session, page=page, page_size=page_size, item_id=item_id, action=action)
+        entries = [audit_json(e) for e in result.entries]
+    return {"entries": entries, "total": result.total, "page": result.page, "page_size": result.page_size}
+
+
+@router.post("/api/gallery/item/{item_id}/report", status_code=201, tags=["gallery"])
+def report_item(item_id: str, body: ReportBody, user: CurrentUser) -> dict[str, Any]:
+    """Report an item (once per user); enough open reports hide it until a moderator decides."""
+    with session_scope() as session:
+        outcome = reports.report_item(session, user, item_id, body.reason, body.details, threshold=get_settings().gallery_report_threshold)
+        return {"id": outcome.report.id, "item_id": item_id, "reason": outcome.report.reason, "reports_count": outcome.reports_count}

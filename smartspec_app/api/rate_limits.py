@@ -1,0 +1,92 @@
+"""Rate limits on the REST API, as ASGI middleware on the FastAPI app (services/rate_limit.py counts).
+
+Every request under /api/ counts, except the paths in EXEMPT_PREFIXES: the health check, the
+provider callback and the API's own docs. Everything else the app serves (the kie.ai sandbox
+under /sandbox/kie, /media, the server-rendered gallery pages, and Reflex's websocket, upload
+and static routes) is outside /api/ and never counts.
+
+A request with a valid Bearer token counts against its user (RATE_LIMIT_USER); one without, or
+with a token that is not valid, against the client's address (RATE_LIMIT_ANONYMOUS). The answer
+carries X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset; a refused request gets
+429 with Retry-After in the API's error shape. Being path-based, routers added later (admin, SDK)
+are covered without extra wiring.
+"""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from smartspec_app.api.deps import user_for_bearer
+from smartspec_app.api.errors import error_body
+from smartspec_app.services.errors import AuthenticationError
+from smartspec_app.services.rate_limit import RateDecision, get_limiter
+from smartspec_app.settings import get_settings
+
+LIMITED_PREFIX = "/api/"
+EXEMPT_PREFIXES = ("/api/health", "/api/generation/callback/", "/api/docs", "/api/openapi.json", "/api/sandbox/")
+
+
+def is_limited(path: str) -> bool:
+    """Whether requests to this path count against a rate limit."""
+    return path.startswith(LIMITED_PREFIX) and not path.startswith(EXEMPT_PREFIXES)
+
+
+def client_address(request: Request) -> str:
+    """The caller's address: the socket peer, or with TRUSTED_PROXIES = n the address the
+    outermost trusted proxy saw (n-th entry from the right of X-Forwarded-For)."""
+    peer = request.client.host if request.client else "unknown"
+    hops = get_settings().trusted_proxies
+    if hops <= 0:
+        return peer
+    forwarded = [part.strip() for part in request.headers.get("x-forwarded-for", "").split(",") if part.strip()]
+    return forwarded[-hops] if len(forwarded) >= hops else (forwarded[0] if forwarded else peer)
+
+
+def _user_id(request: Request) -> int | None:
+    """The user behind a valid Bearer token; None for no token or one that does not work
+    (the route itself then answers 401; the attempt still counts against the address)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    try:
+        return user_for_bearer(token.strip()).id
+    except AuthenticationError:
+        return None
+
+
+def count_request(request: Request) -> RateDecision:
+    """Count one API request against its user or its client address."""
+    limiter = get_limiter()
+    user_id = _user_id(request)
+    return limiter.hit_user(user_id) if user_id is not None else limiter.hit_anonymous(client_address(request))
+
+
+class RateLimitMiddleware:
+    """Counts /api/ requests, refuses those over the limit, and stamps X-RateLimit-* headers."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not is_limited(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        decision = await run_in_threadpool(count_request, Request(scope))
+        if not decision.allowed:
+            error = decision.error()
+            body = error_body(error.code, error.message, error.details)
+            await JSONResponse(body, status_code=error.http_status, headers=decision.headers())(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in decision.headers().items():
+                    headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

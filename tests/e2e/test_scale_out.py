@@ -1,0 +1,202 @@
+"""Production shape: PostgreSQL, Redis, two backend workers and two queue consumers, one killed mid-run.
+
+200 tasks go in through the REST API, a tenth of them asking the sandbox for faults (rate limits, 5xx,
+missing callbacks, failed tasks, expired URLs, malformed bodies). Every task must end exactly once: one
+provider task each, one stored output per completed task, a clear message per failure, credits recorded
+once, no matter that a consumer died holding work.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import psycopg2
+import pytest
+import redis
+
+from tests.conftest import POSTGRES_URL
+from tests.support.live_app import PROJECT_ROOT, VENV_BIN, LiveApp
+
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
+TASKS = 200
+# Every tenth task asks the sandbox for a fault: (marker, expected status, words the error must contain).
+FAULTS = {
+    0: ("[sandbox:429x2]", "completed", ""),
+    1: ("[sandbox:record500x2]", "completed", ""),
+    2: ("[sandbox:nocallback]", "completed", ""),
+    3: ("[sandbox:fail]", "failed", "failed on request"),
+    4: ("[sandbox:expired]", "failed", "expired"),
+    5: ("[sandbox:malformed]", "failed", "not JSON"),
+}
+REDIS_DB = 7  # a database of its own on the shared Redis, flushed before and after
+
+
+def _answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def postgres_database() -> Iterator[str]:
+    """A fresh database on the local server, dropped afterwards."""
+    if not _answers(5432):
+        pytest.skip("no PostgreSQL on 127.0.0.1:5432")
+    name = f"smartspec_scale_{uuid.uuid4().hex[:8]}"
+    admin_dsn = POSTGRES_URL.replace("postgresql+psycopg2://", "postgresql://")
+    conn = psycopg2.connect(admin_dsn)
+    conn.autocommit = True
+    conn.cursor().execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        conn.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.close()
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    if not _answers(6379):
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    url = f"redis://127.0.0.1:6379/{REDIS_DB}"
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    yield url
+    client.flushdb()
+
+
+class Consumer:
+    """A separate `huey_consumer` process (thread workers), as the README's production mode runs it."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.log_path = log_path
+        cmd = [str(VENV_BIN / "huey_consumer"), "smartspec_app.services.worker.huey", "-w", "4", "-k", "thread", "-d", "0.2"]
+        self.process = subprocess.Popen(
+            cmd, cwd=PROJECT_ROOT, env=env, stdout=log_path.open("ab"), stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def signal(self, sig: int) -> None:
+        try:
+            os.killpg(self.process.pid, sig)
+        except ProcessLookupError:
+            return
+        self.process.wait(timeout=30)
+
+
+SUMMARY = """
+import json
+from sqlmodel import select
+from smartspec_app.models import GenerationTask, SandboxJob
+from smartspec_app.services.db import session_scope
+with session_scope() as s:
+    tasks = s.exec(select(GenerationTask)).all()
+    jobs = s.exec(select(SandboxJob.id)).all()
+    print(json.dumps({
+        "status": {t.id: t.status for t in tasks},
+        "prompts": {t.id: t.prompt for t in tasks},
+        "error_of": {t.id: t.error_message for t in tasks},
+        "provider_ids": [i for t in tasks for i in t.provider_task_ids],
+        "keys": {t.id: t.output_keys for t in tasks},
+        "credits": [t.credits_used for t in tasks],
+        "errors": sorted({t.error_message for t in tasks if t.error_message}),
+        "jobs": len(jobs),
+    }))
+"""
+
+MAKE_TOKEN = """
+from smartspec_app.services import auth, keys
+from smartspec_app.services.db import session_scope
+with session_scope() as s:
+    user = auth.create_user(s, "scale@example.com", "a long password")
+    _, plain = keys.create_api_token(s, keys.get_key_manager(), user, "scale test")
+print(plain)
+"""
+
+
+def test_two_workers_two_consumers_one_killed_every_task_once(tmp_path: Path, postgres_database: str, redis_url: str) -> None:
+    from cryptography.fernet import Fernet
+
+    env = {
+        "DATABASE_URL": postgres_database,
+        "REDIS_URL": redis_url,
+        "WORKER_IN_PROCESS": "false",
+        "GRANIAN_WORKERS": "2",
+        "WORKER_LEASE_SECONDS": "10",
+        "SANDBOX_SECONDS_IMAGE": "3",
+        "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "RATE_LIMIT_USER": "100000/minute",
+        "RATE_LIMIT_ANONYMOUS": "100000/minute",
+    }
+    app = LiveApp(tmp_path / "data", backend_only=True, extra_env=env)
+    app.start()
+    consumers: list[Consumer] = []
+    try:
+        listing = subprocess.run(["ps", "-o", "ppid=", "-s", str(app.process.pid)], capture_output=True, text=True).stdout
+        assert listing.split().count(str(app.process.pid)) == 2, f"expected two backend workers:\n{listing}"
+        consumers = [Consumer(app.env, tmp_path / f"consumer-{n}.log") for n in range(2)]
+        token = app.run_python(MAKE_TOKEN).strip()
+        headers = {"Authorization": f"Bearer {token}"}
+
+        def submit(n: int) -> str:
+            marker = FAULTS.get(n % 10, ("", "", ""))[0]
+            prompt = f"Scale test {n} {marker}".strip()
+            body = {"task_type": "image", "model_id": "nano-banana-pro", "prompt": prompt, "parameters": {"num_images": 1}}
+            response = httpx.post(app.base_url + "/api/generation/generate", json=body, headers=headers, timeout=30)
+            assert response.status_code == 202, response.text
+            return response.json()["id"]
+
+        with ThreadPoolExecutor(8) as pool:
+            task_ids = list(pool.map(submit, range(TASKS)))
+        assert len(set(task_ids)) == TASKS
+
+        # Kill one consumer while work is in flight (some done, most not).
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            summary = json.loads(app.run_python(SUMMARY))
+            done = sum(status == "completed" for status in summary["status"].values())
+            if done >= TASKS // 5:
+                break
+            time.sleep(0.5)
+        assert done < TASKS, "everything finished before the kill: the test proves nothing"
+        consumers[0].signal(signal.SIGKILL)
+
+        deadline = time.monotonic() + 420
+        while time.monotonic() < deadline:
+            summary = json.loads(app.run_python(SUMMARY))
+            if all(status in ("completed", "failed") for status in summary["status"].values()):
+                break
+            time.sleep(2)
+        statuses = summary["status"]
+        assert len(statuses) == TASKS
+        expected_failures = 0
+        for task_id, status in statuses.items():
+            n = int(summary["prompts"][task_id].split()[2])
+            _, expected, words = FAULTS.get(n % 10, ("", "completed", ""))
+            assert status == expected, (summary["prompts"][task_id], status, summary["error_of"][task_id])
+            if expected == "failed":
+                expected_failures += 1
+                assert words in summary["error_of"][task_id]
+        completed = TASKS - expected_failures
+        assert len(summary["provider_ids"]) == len(set(summary["provider_ids"])) == TASKS  # one provider create each
+        assert summary["jobs"] == TASKS  # and the sandbox (the provider) saw exactly that many
+        keys = [key for task_keys in summary["keys"].values() for key in task_keys]
+        assert len(keys) == len(set(keys)) == completed  # one stored output per completed task
+        assert all((app.data_dir / "media" / key).stat().st_size > 0 for key in keys)
+        assert summary["credits"] == [0.0] * TASKS  # sandbox tasks are free; recorded once, not summed per attempt
+    finally:
+        for consumer in consumers:
+            consumer.signal(signal.SIGTERM)
+        app.stop()
+        app.release()

@@ -1,0 +1,183 @@
+"""The generated SDKs against the live app (`reflex run --env prod --backend-only`): each fetched from
+/api/generation/sdk, then generate → wait → a completed task whose output downloads."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.test_generation_flow import save_screenshot, sign_up
+from tests.sdk_js import tools
+from tests.support.live_app import LiveApp
+
+pytestmark = pytest.mark.e2e
+PROMPT = "A lighthouse on a cliff at dawn, watercolor"
+
+
+@pytest.fixture(scope="module")
+def api_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
+    """The app's backend alone (API, worker, sandbox, media); no browser needed."""
+    app = LiveApp(
+        tmp_path_factory.mktemp("sdk-live") / "data",
+        backend_only=True,
+        extra_env={
+            "SANDBOX_SECONDS_IMAGE": "2",
+            "RATE_LIMIT_USER": "1000/minute",
+            "RATE_LIMIT_ANONYMOUS": "1000/minute",
+            "PUBLIC_BASE_URL": "",
+        },
+    )
+    try:
+        app.start()
+        yield app
+    finally:
+        app.stop()
+        app.release()
+
+
+@pytest.fixture(scope="module")
+def account(api_app: LiveApp) -> dict:
+    """A user and an API token made in the live app's own database: {"token_id", "token"}."""
+    out = api_app.run_python(
+        "import json\n"
+        "from smartspec_app.services import auth, keys\n"
+        "from smartspec_app.services.db import session_scope\n"
+        "with session_scope() as s:\n"
+        "    user = auth.create_user(s, 'sdk-user@example.com', 'a long password')\n"
+        "    token, plain = keys.create_api_token(s, keys.get_key_manager(), user, 'sdk tests')\n"
+        "    print(json.dumps({'token_id': token.id, 'token': plain}))\n"
+    )
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def fetch_sdk(app: LiveApp, language: str, account: dict | None = None) -> dict:
+    """The SDK as the route serves it; with `account`, that user's token embedded."""
+    params, headers = {}, {}
+    if account is not None:
+        params = {"include_api_key": "true", "token_id": account["token_id"]}
+        headers = {"Authorization": f"Bearer {account['token']}"}
+    answer = httpx.get(f"{app.base_url}/api/generation/sdk/{language}", params=params, headers=headers, timeout=30)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def save(folder: Path, sdk: dict) -> Path:
+    return tools.save_code(folder, sdk["filename"], sdk["code"])
+
+
+def load_python_sdk(app: LiveApp, account: dict, folder: Path, name: str):
+    """The Python SDK fetched from the route with the account's token embedded, imported."""
+    sdk = fetch_sdk(app, "python", account)
+    assert account["token"] in sdk["code"] and f'DEFAULT_BASE_URL = "{app.base_url}"' in sdk["code"]
+    spec = importlib.util.spec_from_file_location(name, save(folder, sdk))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_python_sdk_generates_waits_and_downloads(api_app: LiveApp, account: dict, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("SMARTSPEC_API_KEY", raising=False)
+    module = load_python_sdk(api_app, account, tmp_path, "smartspec_client_live")
+
+    with module.SmartSpecClient() as client:  # the embedded token and base URL
+        started = client.generate_image(PROMPT, aspect_ratio="1:1")
+        assert started.status in {"pending", "running"}
+        seen: list[int] = []
+        task = client.wait_for_task(started.id, interval=0.5, timeout=120, on_progress=lambda t: seen.append(t.progress))
+        assert task.status == "completed" and task.progress == 100 and seen[-1] == 100
+        assert task.output_url and task.output_url.startswith("http")
+        media = httpx.get(task.output_url, timeout=30)
+        assert media.status_code == 200 and len(media.content) > 0
+        saved = client.download_output(task, tmp_path / "result.bin")
+        assert saved.read_bytes() == media.content
+        assert task.id in {t.id for t in client.list_tasks(page_size=50).items}
+
+        failing = client.generate_image(f"[sandbox:fail] {PROMPT}")
+        with pytest.raises(module.TaskFailedError) as failed:
+            client.wait_for_task(failing, interval=0.5, timeout=120)
+        assert failed.value.task.status == "failed" and failed.value.task.error_message
+
+
+def test_python_sdk_shares_to_the_gallery_and_likes(api_app: LiveApp, account: dict, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("SMARTSPEC_API_KEY", raising=False)
+    module = load_python_sdk(api_app, account, tmp_path, "smartspec_client_gallery")
+    with module.SmartSpecClient() as client:
+        task = client.wait_for_task(client.generate_image(PROMPT), interval=0.5, timeout=120)
+        item = client.share_to_gallery(task.id, "Lighthouse from the SDK", tags="sdk, test", category="art")
+        assert item["slug"] and item["url"].startswith("http") and item["tags"] == ["sdk", "test"]
+        assert client.like(item["id"])["liked"] is True
+        assert client.like(item["id"])["liked"] is True  # "like" is idempotent
+        assert item["id"] in {i["id"] for i in client.list_gallery(sort_by="newest")["items"]}
+        with pytest.raises(module.ConflictError):
+            client.share_to_gallery(task.id, "The same task again")
+
+
+def test_javascript_sdk_runs_under_node(api_app: LiveApp, account: dict, tmp_path: Path) -> None:
+    tools.require_js_tools()
+    module = save(tmp_path, fetch_sdk(api_app, "javascript"))  # the placeholder version: the key comes from the environment
+    out = tools.run_script(
+        "client_check.mjs",
+        {"module": str(module), "mode": "live", "baseUrl": api_app.base_url, "prompt": PROMPT},
+        env={"SMARTSPEC_API_KEY": account["token"]},
+    )
+    assert out["started"]["taskType"] == "image"
+    assert out["done"]["status"] == "completed" and out["done"]["outputUrl"].startswith("http")
+    assert out["download"]["status"] == 200 and out["download"]["bytes"] > 0
+    assert out["listed"] is True
+    assert out["failed"]["error"]["name"] == "TaskFailedError"
+
+
+def test_react_hook_gets_a_result_with_an_output_url(api_app: LiveApp, account: dict, tmp_path: Path) -> None:
+    tools.require_js_tools()
+    module = save(tmp_path, fetch_sdk(api_app, "react"))
+    config = {"module": str(module), "baseUrl": api_app.base_url, "apiKey": account["token"], "prompt": PROMPT}
+    out = tools.run_script("hook_check.mjs", config)
+    assert out["final"]["loading"] is False and out["final"]["error"] is None
+    assert out["final"]["result"]["status"] == "completed" and out["final"]["result"]["outputUrl"].startswith("http")
+    assert out["returned"] == out["final"]["result"]
+    assert out["download"]["status"] == 200 and out["download"]["bytes"] > 0
+    assert any(r["loading"] for r in out["renders"]) and out["renders"][-1]["progress"] == 100
+
+
+def test_sdk_page_shows_copies_and_downloads_code_with_a_chosen_token(live_app: LiveApp, page: Page) -> None:
+    """The /sdk page in the browser: tabs, the owner's token filled in on request, the download."""
+    sign_up(page, live_app)
+    page.goto(live_app.base_url + "/account")
+    page.fill("#token-name", "laptop")
+    page.click("#create-token")
+    expect(page.locator("#new-token")).to_contain_text("ssp_")
+    token = (page.locator("#new-token").text_content() or "").strip()
+
+    page.goto(live_app.base_url + "/sdk")
+    expect(page.locator("#sdk-key-warning")).to_contain_text("server-side proxy")
+    python_code = page.locator("#sdk-code-python")
+    expect(python_code).to_contain_text("class SmartSpecClient")
+    expect(python_code).to_contain_text(live_app.base_url)
+    expect(python_code).not_to_contain_text(token)
+
+    page.click("#sdk-tab-typescript")
+    expect(page.locator("#sdk-code-typescript")).to_contain_text("export class SmartSpecClient")
+    page.click("#sdk-token-select")
+    page.get_by_role("option", name="laptop").click()
+    expect(page.locator("#sdk-code-typescript")).to_contain_text(token)
+    save_screenshot(page, "sdk-page.png")
+
+    page.click("#sdk-copy")
+    expect(page.locator("#sdk-notice")).to_contain_text("Copied")
+    with page.expect_download() as download_info:
+        page.click("#sdk-download")
+    download = download_info.value
+    assert download.suggested_filename == "smartspec-client.ts"
+    assert token in Path(download.path()).read_text()
+
+    page.click("#sdk-tab-react")
+    expect(page.locator("#sdk-code-react")).to_contain_text("export function useSmartSpec")
+    expect(page.locator("#sdk-code-react")).to_contain_text(token)
