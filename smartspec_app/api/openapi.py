@@ -43,6 +43,37 @@ def _auth_of(route: Any) -> str | None:
     return None
 
 
+# What a client does next with what an answer gave it (OpenAPI links; stateful fuzzing follows them):
+# (source path, method, status) -> {link name: (target path, method, {parameter: runtime expression})}
+LINKS: dict[tuple[str, str, str], dict[str, tuple[str, str, dict[str, str]]]] = {
+    ("/api/generation/generate", "post", "202"): {
+        "GetTask": ("/api/generation/tasks/{task_id}", "get", {"task_id": "$response.body#/id"}),
+    },
+    ("/api/gallery", "post", "201"): {
+        "GetItem": ("/api/gallery/item/{item_id}", "get", {"item_id": "$response.body#/id"}),
+        "LikeItem": ("/api/gallery/item/{item_id}/like", "post", {"item_id": "$response.body#/id"}),
+        "UnlikeItem": ("/api/gallery/item/{item_id}/like", "delete", {"item_id": "$response.body#/id"}),
+        "ReportItem": ("/api/gallery/item/{item_id}/report", "post", {"item_id": "$response.body#/id"}),
+    },
+    ("/api/gallery/item/{item_id}/like", "post", "200"): {
+        "GetLikedItem": ("/api/gallery/item/{item_id}", "get", {"item_id": "$response.body#/item_id"}),
+    },
+}
+
+
+def _add_links(schema: dict[str, Any]) -> None:
+    paths = schema.get("paths", {})
+    for (path, method, status), links in LINKS.items():
+        response = paths.get(path, {}).get(method, {}).get("responses", {}).get(status)
+        if response is None:
+            continue
+        response["links"] = {
+            name: {"operationId": paths[target][target_method]["operationId"], "parameters": parameters}
+            for name, (target, target_method, parameters) in links.items()
+            if target_method in paths.get(target, {})
+        }
+
+
 def install_openapi(api: FastAPI) -> None:
     """Describe the Bearer scheme and mark each route's use of it (built once, on first request)."""
 
@@ -71,6 +102,7 @@ def install_openapi(api: FastAPI) -> None:
                 else:
                     operation.pop("parameters", None)
                 operation["security"] = [{SCHEME: []}] if auth == "required" else [{SCHEME: []}, {}]
+        _add_links(schema)
         api.openapi_schema = schema
         return schema
 

@@ -142,3 +142,42 @@ def test_schemathesis_finds_no_server_errors(roomy_limits, session: Session, mon
         check()
         checked += 1
     assert checked == len(operations)
+
+
+def test_schemathesis_stateful_workflows_find_no_server_errors(roomy_limits, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sequences that follow the document's links (generate → read the task; share → read, like,
+    unlike, report the item) with generated data in between: no 5xx, answers match their schemas."""
+    monkeypatch.setattr(worker, "enqueue", lambda _task_id: None)
+    user = make_user(session)
+    for n in range(3):
+        completed_task(session, get_storage(), user, prompt=f"Stateful {n}")
+    _row, token = keys.create_api_token(session, keys.get_key_manager(), user, "stateful")
+    session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+
+    schema = schemathesis.openapi.from_asgi("/api/openapi.json", build_api())
+    schema = schema.exclude(path_regex=r"^/(sandbox|api/generation/callback|api/admin)")
+    links = [
+        name
+        for path in schema.raw_schema["paths"].values()
+        for operation in path.values()
+        for response in operation.get("responses", {}).values()
+        for name in response.get("links", {})
+    ]
+    assert {"GetTask", "GetItem", "LikeItem"} <= set(links)
+
+    seen: set[tuple[str, int]] = set()
+
+    class Workflow(schema.as_state_machine()):
+        def get_call_kwargs(self, case) -> dict:
+            return {"headers": headers}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs) -> None:
+            seen.add((case.operation.label, response.status_code))
+            case.validate_response(response, checks=[not_a_server_error, response_schema_conformance])
+
+    Workflow.run(
+        settings=settings(max_examples=60, stateful_step_count=6, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    )
+    # random ids are 404s: a 200 here means a link carried a real id from one answer to the next call
+    assert ("GET /api/generation/tasks/{task_id}", 200) in seen, sorted(seen)

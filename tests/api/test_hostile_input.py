@@ -1,0 +1,127 @@
+"""SQL injection and script payloads in every text the REST API takes: never a 5xx, stored as plain
+text when accepted, no table touched. (How the HTML pages escape such text: test_gallery_http.py.)"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from smartspec_app.api import build_api
+from smartspec_app.models import GalleryItem, GenerationTask, User
+from smartspec_app.services import keys, worker
+from smartspec_app.services.storage import LocalStorage
+from smartspec_app.settings import reload_settings
+from tests.support.gallery_data import completed_task, make_user, shared_item
+from tests.support.servers import serve
+
+PAYLOADS = [
+    "'; DROP TABLE users; --",
+    '" OR 1=1 --',
+    "x' UNION SELECT email, password_hash FROM users --",
+    "%' OR '%'='",
+    "<script>alert(1)</script>",
+    "</script><img src=x onerror=alert(1)>",
+    "{{7*7}} ${7*7} #{7*7}",
+    "\\'; SELECT pg_sleep(5); --",
+]
+
+
+@pytest.fixture
+def api(app_env: Path, session: Session, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict]:
+    monkeypatch.setenv("RATE_LIMIT_USER", "10000/minute")
+    monkeypatch.setenv("RATE_LIMIT_ANONYMOUS", "10000/minute")
+    reload_settings()
+    monkeypatch.setattr(worker, "enqueue", lambda _task_id: None)
+    media = LocalStorage(app_env / "media")
+    make_user(session, "admin")  # the first account is an admin
+    user, reporter = make_user(session, "writer"), make_user(session, "reader")
+    tasks = [completed_task(session, media, user, prompt=f"Task {n}") for n in range(len(PAYLOADS))]
+    target = shared_item(session, media, user, "Reported one")
+    headers = {}
+    for name, who in (("writer", user), ("reader", reporter)):
+        _, plain = keys.create_api_token(session, keys.get_key_manager(), who, "hostile")
+        headers[name] = {"Authorization": f"Bearer {plain}"}
+    session.commit()
+    with serve(build_api()) as url, httpx.Client(base_url=url, timeout=30) as client:
+        yield {"client": client, "headers": headers, "tasks": [t.id for t in tasks], "target": target.id}
+
+
+def _users(session: Session) -> int:
+    session.expire_all()
+    return session.exec(select(func.count()).select_from(User)).one()
+
+
+def test_prompts_are_stored_as_text(api: dict, session: Session) -> None:
+    before = _users(session)
+    for payload in PAYLOADS:
+        body = {"task_type": "image", "model_id": "nano-banana-pro", "prompt": payload, "parameters": {}}
+        response = api["client"].post("/api/generation/generate", json=body, headers=api["headers"]["writer"])
+        assert response.status_code == 202, response.text
+        task_id = response.json()["id"]
+        assert api["client"].get(f"/api/generation/tasks/{task_id}", headers=api["headers"]["writer"]).json()["prompt"] == payload
+    assert _users(session) == before
+    assert session.exec(select(func.count()).select_from(GenerationTask).where(GenerationTask.prompt.in_(PAYLOADS))).one() == len(PAYLOADS)
+
+
+def test_model_and_parameter_values_are_refused_cleanly(api: dict) -> None:
+    for payload in PAYLOADS:
+        for body in (
+            {"task_type": "image", "model_id": payload, "prompt": "a fox", "parameters": {}},
+            {"task_type": payload, "model_id": "nano-banana-pro", "prompt": "a fox", "parameters": {}},
+            {"task_type": "image", "model_id": "nano-banana-pro", "prompt": "a fox", "parameters": {"aspect_ratio": payload}},
+            {"task_type": "image", "model_id": "nano-banana-pro", "prompt": "a fox", "parameters": {payload: 1}},
+        ):
+            response = api["client"].post("/api/generation/generate", json=body, headers=api["headers"]["writer"])
+            assert response.status_code in (400, 422), (body, response.status_code, response.text)
+            assert set(response.json()) == {"error"}
+
+
+def test_gallery_text_is_stored_as_text(api: dict, session: Session) -> None:
+    before = _users(session)
+    for task_id, payload in zip(api["tasks"], PAYLOADS, strict=True):
+        body = {"task_id": task_id, "title": payload, "description": payload, "tags": [payload[:30]], "visibility": "public"}
+        response = api["client"].post("/api/gallery", json=body, headers=api["headers"]["writer"])
+        assert response.status_code in (201, 422), response.text  # a tag may be refused by its rules, clearly
+        if response.status_code == 201:
+            item = response.json()
+            assert item["title"] == payload and item["description"] == payload
+            assert session.get(GalleryItem, item["id"]).title == payload
+    assert _users(session) == before
+
+
+@pytest.mark.parametrize("parameter", ["category", "tag", "username", "sort_by", "media_type", "page"])
+def test_listing_filters_never_break_the_query(api: dict, parameter: str, session: Session) -> None:
+    before = _users(session)
+    for payload in PAYLOADS:
+        response = api["client"].get("/api/gallery", params={parameter: payload})
+        assert response.status_code in (200, 422), (parameter, payload, response.text)
+        if response.status_code == 200:
+            assert response.json()["items"] == []  # nothing matches a hostile filter: it was not an OR 1=1
+    assert api["client"].get("/api/gallery").json()["total"] >= 1  # and the data is all still there
+    assert _users(session) == before
+
+
+def test_report_details_are_stored_as_text(api: dict) -> None:
+    for payload in PAYLOADS:
+        response = api["client"].post(
+            f"/api/gallery/item/{api['target']}/report", json={"reason": payload}, headers=api["headers"]["reader"]
+        )
+        assert response.status_code == 422, response.text  # not one of the listed reasons
+    response = api["client"].post(
+        f"/api/gallery/item/{api['target']}/report",
+        json={"reason": "spam", "details": " ".join(PAYLOADS)},
+        headers=api["headers"]["reader"],
+    )
+    assert response.status_code == 201, response.text
+
+
+def test_ids_in_paths_are_just_unknown_ids(api: dict) -> None:
+    for payload in PAYLOADS:
+        for path in (f"/api/generation/tasks/{payload}", f"/api/gallery/item/{payload}"):
+            response = api["client"].get(path, headers=api["headers"]["writer"])
+            assert response.status_code in (404, 422), (path, response.status_code)
