@@ -52,6 +52,12 @@ class Settings(BaseSettings):
 
     worker_in_process: bool = Field(True, alias="WORKER_IN_PROCESS", description="Run the queue consumer inside the backend process.")
     worker_threads: int = Field(4, alias="WORKER_THREADS", description="Queue consumer threads in the backend process.")
+    worker_submit_confirm_seconds: int = Field(
+        300,
+        ge=1,
+        alias="WORKER_SUBMIT_CONFIRM_SECONDS",
+        description="After a crash mid-submission: how long to wait for the provider's callback before submitting again.",
+    )
     worker_lease_seconds: int = Field(
         120, ge=5, alias="WORKER_LEASE_SECONDS", description="How long a crashed worker's task stays held before another takes it over."
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, Query, Request, Response
 
 from smartspec_app.api.deps import CurrentUser, OptionalUser
 from smartspec_app.api.schemas import (
@@ -104,6 +104,14 @@ def get_gallery_item(item_id: str, request: Request, user: OptionalUser) -> dict
         entry = gallery.get_item(session, item_id, user)
         liked = gallery_engagement.has_liked(session, user, item_id)
         return {**item_json(entry, site_urls(request)), "liked": liked}
+
+
+@router.delete("/item/{item_id}", status_code=204, responses=error_responses(401, 403, 404))
+def delete_gallery_item(item_id: str, user: CurrentUser) -> Response:
+    """Delete your item (admins: any), with its likes, views, tags, old links and its media."""
+    with session_scope() as session:
+        gallery.delete_item(session, get_storage(), user, item_id)
+    return Response(status_code=204)
 
 
 LIKE_ACTIONS = {"toggle": gallery_engagement.toggle_like, "like": gallery_engagement.like, "unlike": gallery_engagement.unlike}

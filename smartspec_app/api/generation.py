@@ -8,17 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from smartspec_app.api.deps import CurrentUser, OptionalUser
 from smartspec_app.api.gallery import site_urls
 from smartspec_app.api.schemas import GenerateRequest, ModelsOut, TaskOut, TaskPage, TaskStatusName, error_responses
 from smartspec_app.models import GenerationTask
-from smartspec_app.services import catalog, generation, worker
+from smartspec_app.services import catalog, generation, task_media, worker
 from smartspec_app.services.db import session_scope
 from smartspec_app.services.errors import ValidationError
 from smartspec_app.services.seo import SiteUrls, iso
+from smartspec_app.services.storage import get_storage
 
 router = APIRouter(prefix="/api/generation", tags=["generation"])
 REQUEST_FIELDS = ("task_type", "model_id", "prompt", "parameters")
@@ -93,6 +94,14 @@ def get_task(task_id: str, request: Request, user: CurrentUser) -> dict:
     """One of your tasks (another user's task is a 404, the same as a missing one)."""
     with session_scope() as session:
         return task_json(generation.get_task_for_user(session, user, task_id), site_urls(request))
+
+
+@router.delete("/tasks/{task_id}", status_code=204, responses=error_responses(401, 404, 409))
+def delete_task(task_id: str, user: CurrentUser) -> Response:
+    """Delete one of your finished tasks and its stored media (a running task is a 409)."""
+    with session_scope() as session:
+        task_media.delete_task(session, get_storage(), user, task_id)
+    return Response(status_code=204)
 
 
 @router.post("/callback/{task_id}", include_in_schema=False)

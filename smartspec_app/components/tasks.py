@@ -107,6 +107,18 @@ def task_row(task: rx.Var[TaskView]) -> rx.Component:
         ),
         rx.spacer(),
         rx.text(task.created_at, size="1", color_scheme="gray"),
+        rx.cond(
+            ~task.active,
+            rx.icon_button(
+                rx.icon("trash_2", size=14),
+                size="1",
+                variant="ghost",
+                color_scheme="red",
+                class_name="delete-task",
+                title="Delete this generation and its files",
+                on_click=GenerationState.delete_task(task.id).stop_propagation,
+            ),
+        ),
         class_name="task-row",
         width="100%",
         align="center",

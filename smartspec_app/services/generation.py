@@ -30,6 +30,7 @@ from smartspec_app.services.thumbnails import ThumbnailError, make_thumbnail
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=120)
+SUBMIT_CONFIRM = timedelta(minutes=5)
 DEADLINES = {"image": timedelta(minutes=10), "video": timedelta(minutes=30), "speech": timedelta(minutes=10)}
 POLL_FIRST, POLL_FACTOR, POLL_MAX = 0.5, 1.3, 5.0
 POLL_MAX_WITH_CALLBACK = 20.0  # the callback usually arrives first; polling is the safety net
@@ -49,6 +50,7 @@ class WorkerContext:
     worker_id: str
     callback_base_for: Callable[[str], str | None] = lambda _provider: None  # where the provider may call back
     lease: timedelta = LEASE  # how long a step may hold a task before another worker may take it over
+    submit_confirm: timedelta = SUBMIT_CONFIRM  # how long to wait for the callback of an interrupted create
 
     def callback_url(self, task: GenerationTask) -> str | None:
         base = self.callback_base_for(task.provider)
@@ -164,7 +166,10 @@ def advance_task(ctx: WorkerContext, task_id: str) -> float | None:
         _fail(ctx, task, f"The provider did not finish this {task.task_type} task in time ({DEADLINES[task.task_type]}{last}); giving up")
         return None
     if task.submitting_since is not None and len(task.provider_task_ids) < len(task.provider_inputs):
-        return _interrupted_submission(ctx, task)
+        delay = _interrupted_submission(ctx, task)
+        if delay is not None or _reload_status(ctx, task.id) not in TaskStatus.ACTIVE:
+            return delay
+        task.submitting_since = None  # never confirmed: the create cannot have reached the provider
     try:
         states = asyncio.run(_submit_and_read(ctx, task, ctx.provider_for(task)))
     except ProviderError as exc:
@@ -188,9 +193,16 @@ def advance_task(ctx: WorkerContext, task_id: str) -> float | None:
     return _reschedule(ctx, task, _describe(states), progress=min(progress, 95))
 
 
+def _reload_status(ctx: WorkerContext, task_id: str) -> str:
+    with ctx.session_factory() as session:
+        return session.get(GenerationTask, task_id).status
+
+
 def _interrupted_submission(ctx: WorkerContext, task: GenerationTask) -> float | None:
-    """A worker died while creating a provider task: it may exist. Never create it again; learn its
-    id from the provider's callback (`accept_callback` adopts it) or fail clearly."""
+    """A worker died while creating a provider task: it may exist. Learn its id from the provider's
+    callback (`accept_callback` adopts it). A task that was created calls back when it ends, so with
+    no callback within `submit_confirm` the create never reached the provider and is sent again
+    (returns None after clearing the mark). Without callbacks nothing can tell: fail clearly."""
     if ctx.callback_url(task) is None:
         _fail(
             ctx,
@@ -199,7 +211,11 @@ def _interrupted_submission(ctx: WorkerContext, task: GenerationTask) -> float |
             "so it was not sent again (no credits spent twice). Please generate it again.",
         )
         return None
-    return _reschedule(ctx, task, "Confirming a submission a restart interrupted: waiting for the provider's callback")
+    if utcnow() - task.submitting_since < ctx.submit_confirm:
+        return _reschedule(ctx, task, "Confirming a submission a restart interrupted: waiting for the provider's callback")
+    log.warning("task %s: no callback for an interrupted submission after %s; submitting it again", task.id, ctx.submit_confirm)
+    _save(ctx, task.id, submitting_since=None, status_detail="The interrupted submission never reached the provider; submitting again")
+    return None
 
 
 def _describe(states: list[ProviderTaskState]) -> str:

@@ -96,6 +96,7 @@ def worker_context() -> generation.WorkerContext:
         worker_id=f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}",
         callback_base_for=callback_base,
         lease=timedelta(seconds=settings.worker_lease_seconds),
+        submit_confirm=timedelta(seconds=settings.worker_submit_confirm_seconds),
     )
 
 

@@ -15,9 +15,10 @@ from urllib.parse import quote
 import reflex as rx
 
 from smartspec_app.models import GenerationTask, TaskStatus
-from smartspec_app.services import auth, catalog, generation, rate_limit, worker
+from smartspec_app.services import auth, catalog, generation, rate_limit, task_media, worker
 from smartspec_app.services.db import session_scope
 from smartspec_app.services.errors import SmartSpecError
+from smartspec_app.services.storage import get_storage
 from smartspec_app.state.auth import AuthState
 
 WATCH_INTERVAL = 0.4
@@ -243,6 +244,22 @@ class GenerationState(AuthState):
         self.current_task = task_view(task)
         self.tasks = [self.current_task, *self.tasks][:HISTORY_SIZE]
         return GenerationState.watch_tasks
+
+    @rx.event
+    def delete_task(self, task_id: str):
+        """Delete one of the user's finished tasks and its stored media (checked on the server)."""
+        user = self._current_user()
+        if user is None:
+            return rx.redirect("/login?next=/generations")
+        try:
+            with session_scope() as session:
+                task_media.delete_task(session, get_storage(), user, task_id)
+        except SmartSpecError as exc:
+            return rx.toast.error(exc.message)
+        self.tasks = [t for t in self.tasks if t.id != task_id]
+        if self.current_task.id == task_id:
+            self.current_task = TaskView()
+        return rx.toast.success("Generation deleted")
 
     @rx.event
     def show_task(self, task_id: str):

@@ -34,6 +34,8 @@ MATRIX: dict[tuple[str, str], tuple[dict | None, tuple]] = {
     ),
     ("GET", "/api/generation/tasks"): (None, (401, OK, OK, OK)),
     ("GET", "/api/generation/tasks/{task_id}"): (None, (401, 404, OK, OK)),  # admins may read any task (support)
+    ("DELETE", "/api/generation/tasks/{task_id}"): (None, (401, 404, None, None)),  # owner: test_owners_delete_...
+    ("DELETE", "/api/gallery/item/{item_id}"): (None, (401, 404, None, None)),
     ("GET", "/api/generation/sdk/{language}"): (None, (OK, OK, OK, OK)),
     ("GET", "/api/gallery"): (None, (OK, OK, OK, OK)),
     ("POST", "/api/gallery"): ({"task_id": "{spare_task_id}", "title": "Mine"}, (401, 404, OK, 404)),
@@ -139,3 +141,19 @@ def test_a_token_can_only_embed_its_owners_tokens_in_sdk_code(world: dict, sessi
         response = world["client"].get("/api/generation/sdk/python", params=params, headers=world["headers"][who])
         assert response.status_code == 404, (who, response.text)
     assert world["client"].get("/api/generation/sdk/python", params=params).status_code == 401
+
+
+def test_owners_delete_their_task_and_item_with_the_media(world: dict, session: Session, app_env: Path) -> None:
+    client, owner = world["client"], world["headers"]["owner"]
+    media = app_env / "media"
+    item_id, task_id = world["item_id"], world["task_id"]
+    item_files = list((media / "gallery" / item_id).rglob("*"))
+    task_files = [media / key for key in session.get(GenerationTask, task_id).output_keys]
+    assert item_files and task_files and all(path.exists() for path in task_files)
+
+    assert client.delete(f"/api/gallery/item/{item_id}", headers=owner).status_code == 204
+    assert client.delete(f"/api/generation/tasks/{task_id}", headers=owner).status_code == 204
+    assert not any(path.exists() for path in item_files + task_files)
+    session.expire_all()
+    assert session.get(GalleryItem, item_id) is None and session.get(GenerationTask, task_id) is None
+    assert client.delete(f"/api/generation/tasks/{task_id}", headers=owner).status_code == 404  # gone, and says so

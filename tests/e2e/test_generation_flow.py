@@ -153,3 +153,19 @@ def test_account_errors_and_log_out(live_app: LiveApp, page: Page) -> None:
     page.click("#login-submit")
     page.wait_for_url("**/generate**")
     expect(page.locator("#nav-user")).to_have_text(email)
+
+
+def test_deleting_a_generation_removes_its_row_and_files(live_app: LiveApp, page: Page) -> None:
+    email = sign_up(page, live_app)
+    page.fill("#prompt", "Soon to be deleted")
+    page.click("#generate-button")
+    watch_progress(page, ".result-image")
+    page.wait_for_function(LOADED_IMAGE)
+    user_id = db_count(live_app, "SELECT id FROM users WHERE email = ?", email)
+    files = list((live_app.data_dir / "media" / "generations" / "images" / str(user_id)).glob("*"))
+    assert len(files) == 1
+
+    page.locator("#task-history .task-row .delete-task").click()
+    expect(page.locator("#task-history .task-row")).to_have_count(0)
+    assert db_count(live_app, "SELECT count(*) FROM generation_tasks WHERE user_id = ?", user_id) == 0
+    assert not files[0].exists()

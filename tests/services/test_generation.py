@@ -273,3 +273,29 @@ def test_a_refused_create_may_be_retried(engine, storage, sandbox_url, user) -> 
     task = load(engine, task_id)
     assert task.status == TaskStatus.COMPLETED, task.error_message
     assert task.submitting_since is None and sandbox_jobs(engine) == 1
+
+
+class DiesBeforeCreate(DiesAfterCreate):
+    """The worker dies after marking the submission but before the request leaves."""
+
+    async def create_task(self, *args, **kwargs) -> str:
+        raise WorkerDied
+
+
+def test_a_create_that_never_left_is_sent_once_after_the_confirmation_window(engine, storage, sandbox_url, user) -> None:
+    ctx = dataclasses.replace(
+        make_ctx(engine, storage, sandbox_url), callback_base_for=lambda _provider: sandbox_url, submit_confirm=timedelta(seconds=1)
+    )
+    task_id = start(engine, user, "image", "nano-banana-pro", "A crash before the create left")
+    real = ctx.provider_for
+    with pytest.raises(WorkerDied):
+        generation.advance_task(dataclasses.replace(ctx, provider_for=lambda task: DiesBeforeCreate(real(task))), task_id)
+    assert load(engine, task_id).submitting_since is not None and sandbox_jobs(engine) == 0
+
+    assert generation.advance_task(ctx, task_id) is not None  # inside the window: waits for a callback
+    assert sandbox_jobs(engine) == 0 and "waiting for the provider's callback" in load(engine, task_id).status_detail
+    time.sleep(1.1)
+    run_to_end(ctx, task_id)  # no callback came: it never reached the provider, so it is sent now, once
+    task = load(engine, task_id)
+    assert task.status == TaskStatus.COMPLETED, task.error_message
+    assert sandbox_jobs(engine) == 1 and len(task.provider_task_ids) == 1
