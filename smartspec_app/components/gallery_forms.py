@@ -136,3 +136,23 @@ def edit_dialog() -> rx.Component:
         open=state.edit_open,
         on_open_change=state.set_edit_open,
     )
+
+
+def delete_dialog() -> rx.Component:
+    """The author's "Delete" with a confirmation: the item, its likes and its media go for good."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(rx.button(rx.icon("trash_2", size=16), "Delete", color_scheme="red", variant="soft", id="delete-item")),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Delete this item?"),
+            rx.alert_dialog.description("It leaves the gallery with its likes and views; links to it stop working."),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(
+                    rx.button("Delete", color_scheme="red", id="confirm-delete-item", on_click=GalleryItemState.delete_item)
+                ),
+                justify="end",
+                spacing="3",
+                margin_top="1em",
+            ),
+        ),
+    )

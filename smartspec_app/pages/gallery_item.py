@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from smartspec_app.components.gallery import item_media, like_button, share_buttons
-from smartspec_app.components.gallery_forms import edit_dialog
+from smartspec_app.components.gallery_forms import delete_dialog, edit_dialog
 from smartspec_app.components.nav import page_frame
 from smartspec_app.components.report_dialog import report_dialog
 from smartspec_app.state.gallery_item import GalleryItemState
@@ -49,7 +49,7 @@ def _details() -> rx.Component:
             align="center",
         ),
         share_buttons(),
-        rx.cond(GalleryItemState.is_owner, edit_dialog()),
+        rx.cond(GalleryItemState.is_owner, rx.hstack(edit_dialog(), delete_dialog(), spacing="3")),
         rx.cond(~GalleryItemState.is_owner, report_dialog()),
         spacing="3",
         width="100%",

@@ -11,6 +11,7 @@ from smartspec_app.services import gallery, gallery_engagement
 from smartspec_app.services.db import session_scope
 from smartspec_app.services.errors import NotFound, SmartSpecError
 from smartspec_app.services.gallery import CATEGORIES
+from smartspec_app.services.storage import get_storage
 from smartspec_app.settings import get_settings
 from smartspec_app.state.auth import AuthState
 from smartspec_app.state.gallery import REMOVE_SEO_BLOCK, GalleryItemView, item_view, route_arg
@@ -93,6 +94,20 @@ class GalleryItemState(AuthState):
         except SmartSpecError as exc:
             return rx.toast.error(exc.message)
         self.liked, self.likes_count = state.liked, state.likes_count
+
+    @rx.event
+    def delete_item(self):
+        """The author (or an admin) deletes the item and its media; checked on the server."""
+        user = self._current_user()
+        if user is None:
+            return rx.redirect(f"/login?next=/gallery/{quote(self.item.slug)}")
+        try:
+            with session_scope() as session:
+                gallery.delete_item(session, get_storage(), user, self.item.id)
+        except SmartSpecError as exc:
+            return rx.toast.error(exc.message)
+        self.found, self.item = False, GalleryItemView()
+        return [rx.redirect(f"/gallery/user/{quote(user.username)}"), rx.toast.success("Deleted from the gallery")]
 
     @rx.event
     def copy_link(self):

@@ -135,3 +135,20 @@ def test_share_like_and_crawl_an_item(live_app: LiveApp, page: Page, browser) ->
 
     sitemap = httpx.get(live_app.base_url + "/gallery/sitemap.xml", timeout=10)
     assert sitemap.status_code == 200 and path in sitemap.text
+
+
+def test_the_author_deletes_an_item(live_app: LiveApp, page: Page) -> None:
+    sign_up(page, live_app)
+    path = share_a_generated_image(page, live_app, "Short-lived")
+    slug = path.rsplit("/", 1)[1]
+    with sqlite3.connect(Path(live_app.data_dir) / "smartspec.db") as conn:
+        item_id = conn.execute("SELECT id FROM gallery_items WHERE slug = ?", (slug,)).fetchone()[0]
+    folder = live_app.data_dir / "media" / "gallery" / item_id
+    assert any(folder.iterdir())
+    page.click("#delete-item")
+    page.click("#confirm-delete-item")
+    page.wait_for_url(re.compile(r".*/gallery/user/[^/]+$"))
+    with sqlite3.connect(Path(live_app.data_dir) / "smartspec.db") as conn:
+        assert conn.execute("SELECT count(*) FROM gallery_items WHERE id = ?", (item_id,)).fetchone()[0] == 0
+    assert not folder.exists() or not any(folder.iterdir())
+    assert httpx.get(live_app.base_url + path, timeout=10).status_code == 404
