@@ -26,7 +26,9 @@ from bench.common import machine_line, median, percentile, table
 from tests.support.browser import launch
 from tests.support.live_app import LiveApp
 
-LOADED = "() => { const i = document.querySelector('.result-image'); return !!i && i.complete && i.naturalWidth > 0 }"
+LOADED = (
+    "(id) => { const i = document.querySelector('.result-image'); return !!i && i.src.includes(id) && i.complete && i.naturalWidth > 0 }"
+)
 
 
 def _db(app: LiveApp) -> sqlite3.Connection:
@@ -85,7 +87,7 @@ def main() -> None:
                     clicked = time.time()
                     page.click("#generate-button")
                     task_id, row_at = _task_row_time(app, prompt)
-                    page.wait_for_function(LOADED, polling=5)
+                    page.wait_for_function(LOADED, arg=task_id, polling=5)
                     shown_at = time.time()
                     to_row.append((row_at - clicked) * 1000)
                     to_dom.append((shown_at - _job_finished_at(app, task_id)) * 1000)
