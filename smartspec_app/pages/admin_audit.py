@@ -6,6 +6,7 @@ import reflex as rx
 
 from smartspec_app.components.admin_nav import admin_nav, denied_callout
 from smartspec_app.components.nav import page_frame
+from smartspec_app.components.pager import pager
 from smartspec_app.state.moderation import AuditRow, AuditState
 
 
@@ -33,23 +34,13 @@ def _log() -> rx.Component:
             width="100%",
             id="audit-log",
         ),
-        rx.hstack(
-            rx.button(
-                "Newer",
-                size="1",
-                variant="soft",
-                disabled=AuditState.audit_page <= 1,
-                on_click=AuditState.go_to_audit_page(AuditState.audit_page - 1),
-            ),
-            rx.text("Page ", AuditState.audit_page, " of ", AuditState.audit_pages, " · ", AuditState.audit_total, " entries", size="2"),
-            rx.button(
-                "Older",
-                size="1",
-                variant="soft",
-                disabled=AuditState.audit_page >= AuditState.audit_pages,
-                on_click=AuditState.go_to_audit_page(AuditState.audit_page + 1),
-            ),
-            align="center",
+        pager(
+            AuditState.audit_page,
+            AuditState.audit_pages,
+            AuditState.audit_total,
+            "entries",
+            AuditState.go_to_audit_page,
+            labels=("Newer", "Older"),
         ),
         spacing="4",
         width="100%",

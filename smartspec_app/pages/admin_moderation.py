@@ -6,6 +6,7 @@ import reflex as rx
 
 from smartspec_app.components.admin_nav import admin_nav, denied_callout
 from smartspec_app.components.nav import page_frame
+from smartspec_app.components.pager import pager
 from smartspec_app.state.moderation import ModerationState, QueueRow, ReportRow, ScoreRow
 
 STATUS_COLORS = {"pending": "amber", "approved": "green", "rejected": "red"}
@@ -164,24 +165,7 @@ def _table() -> rx.Component:
 
 
 def _pager() -> rx.Component:
-    return rx.hstack(
-        rx.button(
-            "Previous",
-            size="1",
-            variant="soft",
-            disabled=ModerationState.page <= 1,
-            on_click=ModerationState.go_to_page(ModerationState.page - 1),
-        ),
-        rx.text("Page ", ModerationState.page, " of ", ModerationState.pages, " · ", ModerationState.total, " items", size="2"),
-        rx.button(
-            "Next",
-            size="1",
-            variant="soft",
-            disabled=ModerationState.page >= ModerationState.pages,
-            on_click=ModerationState.go_to_page(ModerationState.page + 1),
-        ),
-        align="center",
-    )
+    return pager(ModerationState.page, ModerationState.pages, ModerationState.total, "items", ModerationState.go_to_page)
 
 
 def _score_row(score: rx.Var[ScoreRow]) -> rx.Component:
