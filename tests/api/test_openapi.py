@@ -157,6 +157,7 @@ def test_schemathesis_stateful_workflows_find_no_server_errors(roomy_limits, ses
 
     schema = schemathesis.openapi.from_asgi("/api/openapi.json", build_api())
     schema = schema.exclude(path_regex=r"^/(sandbox|api/generation/callback|api/admin)")
+    schema = schema.exclude(method="DELETE")  # deletions end the workflows the links describe; covered elsewhere
     links = [
         name
         for path in schema.raw_schema["paths"].values()
