@@ -3,7 +3,7 @@
 At start-up it calls `gallery_feed.list_public` once for each query string in BENCH_QUERIES
 (comma-separated, e.g. "page=1,page=500,category=art") and records the exact statements and
 parameters the ORM sends (SQLAlchemy's before_cursor_execute). Each request then replays those
-statements on a raw sqlite3 / psycopg2 connection (the trending clock moved to now) and builds the
+statements on a raw sqlite3 / psycopg2 connection and builds the
 same JSON fields by hand: no ORM objects, no Pydantic, no middleware. What the app does beyond
 this is the overhead the benchmark measures.
 
@@ -34,8 +34,6 @@ from starlette.routing import Route
 from smartspec_app.services import gallery_feed
 from smartspec_app.services.db import get_engine
 
-MARK = datetime(2000, 1, 1, 0, 0, 0, 123456, tzinfo=UTC)  # the `now` recorded, replaced per request
-MARK_TEXT = MARK.strftime("%Y-%m-%d %H:%M:%S.%f")
 BASE = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1").rstrip("/")
 
 
@@ -83,21 +81,6 @@ def record(url: str, queries: list[str]) -> dict[str, Recorded]:
         (count_sql, count_params), (page_sql, page_params) = seen[-2:]
         recorded[query] = Recorded(count_sql, count_params, page_sql, page_params, args["page"], args["page_size"])
     return recorded
-
-
-def _now_params(params: Any, now: datetime) -> Any:
-    """The recorded parameters with the trending clock set to `now`."""
-
-    def swap(value: Any) -> Any:
-        if value == MARK_TEXT:
-            return now.strftime("%Y-%m-%d %H:%M:%S.%f")
-        if isinstance(value, datetime) and value == MARK:
-            return now
-        return value
-
-    if isinstance(params, dict):
-        return {k: swap(v) for k, v in params.items()}
-    return tuple(swap(v) for v in params)
 
 
 class Pool:
@@ -181,7 +164,7 @@ def create_app() -> Starlette:
             cur = conn.cursor()
             cur.execute(plan.count_sql, plan.count_params)
             total = cur.fetchone()[0]
-            cur.execute(plan.page_sql, _now_params(plan.page_params, datetime.now(UTC)))
+            cur.execute(plan.page_sql, plan.page_params)
             names = [d[0].split(".")[-1] for d in cur.description]
             rows = [dict(zip(names, values, strict=True)) for values in cur.fetchall()]
             cur.close()
