@@ -24,6 +24,12 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(PROJECT_ROOT / "data", alias="DATA_DIR", description="Where the SQLite files, queue and local media live.")
     database_url: str = Field("", alias="DATABASE_URL", description="SQLAlchemy URL; empty means sqlite:///<DATA_DIR>/smartspec.db.")
+    database_pool_size: int = Field(
+        10,
+        alias="DATABASE_POOL_SIZE",
+        ge=1,
+        description="Connections each process keeps open to a server database (5 more may open at peaks).",
+    )
     redis_url: str = Field("", alias="REDIS_URL", description="When set: Reflex state, task queue and rate limits go to Redis.")
 
     kie_ai_api_key: str = Field(

@@ -75,7 +75,11 @@ class RateLimitMiddleware:
         if scope["type"] != "http" or not is_limited(scope["path"]):
             await self.app(scope, receive, send)
             return
-        decision = await run_in_threadpool(count_request, Request(scope))
+        request = Request(scope)
+        if get_limiter().in_process and "authorization" not in request.headers:
+            decision = count_request(request)  # in-memory counting, no token to look up: no I/O, no thread hop
+        else:
+            decision = await run_in_threadpool(count_request, request)  # a token lookup or Redis: blocking I/O
         if not decision.allowed:
             error = decision.error()
             body = error_body(error.code, error.message, error.details)

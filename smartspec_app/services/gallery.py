@@ -16,6 +16,7 @@ import secrets
 import string
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import PurePosixPath
 
 from slugify import slugify
@@ -72,11 +73,43 @@ SLUG_SUFFIX_LENGTH = 6
 _SUFFIX_ALPHABET = string.ascii_lowercase + string.digits
 
 
+@dataclass(frozen=True, slots=True)
+class ListedItem:
+    """The fields of a gallery item that listings show, read as plain columns.
+
+    Public listings are the busiest reads in the app; building full ORM objects (identity map,
+    change tracking, the moderation JSON) for rows that are only rendered costs more than the
+    query itself. Same attribute names as GalleryItem, so views take either."""
+
+    id: str
+    user_id: int
+    slug: str
+    title: str
+    description: str
+    media_type: str
+    media_url: str
+    thumbnail_url: str | None
+    prompt: str
+    model_id: str
+    category: str
+    tags: list[str]
+    visibility: str
+    moderation_status: str
+    is_featured: bool
+    likes_count: int
+    views_count: int
+    created_at: datetime
+    updated_at: datetime
+
+
+LISTED_COLUMNS = tuple(getattr(GalleryItem, name) for name in ListedItem.__slots__)
+
+
 @dataclass(frozen=True)
 class GalleryEntry:
     """An item with its author's username, as listings and pages show it."""
 
-    item: GalleryItem
+    item: GalleryItem | ListedItem
     author: str
 
 

@@ -17,13 +17,15 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 
-from sqlalchemy import ColumnElement, Row, exists, func
+from sqlalchemy import ColumnElement, Integer, Row, Select, bindparam, exists, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from smartspec_app.models import GalleryItem, GalleryItemTag, User
 from smartspec_app.services.errors import ValidationError
-from smartspec_app.services.gallery import CATEGORIES, MEDIA_TYPES, GalleryEntry, listed_clause, normalize_tag
+from smartspec_app.services.gallery import CATEGORIES, LISTED_COLUMNS, MEDIA_TYPES, GalleryEntry, ListedItem, listed_clause, normalize_tag
 
 SORTS = ("trending", "newest", "most_liked", "most_viewed")
 MAX_PAGE_SIZE = 100
@@ -78,41 +80,61 @@ def list_public(
 ) -> GalleryPage:
     """Listed items (see `gallery.listed_clause`), filtered, sorted and paginated in the database."""
     _check_page(page, page_size, sort_by)
-    filters: list[ColumnElement[bool]] = [listed_clause()]
+    if category and category not in CATEGORIES:
+        raise ValidationError(f"Unknown category {category!r}", field="category")
+    if media_type and media_type not in MEDIA_TYPES:
+        raise ValidationError(f"media_type is one of {', '.join(MEDIA_TYPES)}", field="media_type")
+    params: dict[str, str | int] = {}
     if category:
-        if category not in CATEGORIES:
-            raise ValidationError(f"Unknown category {category!r}", field="category")
-        filters.append(GalleryItem.category == category)
+        params["category"] = category
     if media_type:
-        if media_type not in MEDIA_TYPES:
-            raise ValidationError(f"media_type is one of {', '.join(MEDIA_TYPES)}", field="media_type")
-        filters.append(GalleryItem.media_type == media_type)
+        params["media_type"] = media_type
     if tag:
-        filters.append(exists().where(GalleryItemTag.item_id == GalleryItem.id, GalleryItemTag.tag == normalize_tag(tag)))
+        params["tag"] = normalize_tag(tag)
     if username:
-        filters.append(col(GalleryItem.user_id).in_(select(User.id).where(User.username == username.strip().lower())))
-    total = session.exec(select(func.count()).select_from(GalleryItem).where(*filters)).one()
+        params["username"] = username.strip().lower()
+    count_query, page_query = _listing_queries(sort_by, frozenset(params))
+    total = session.exec(count_query, params=params).one()[0]
     offset = (page - 1) * page_size
     if offset >= total:
         return GalleryPage([], total, page, page_size)
+    rows = session.exec(page_query, params={**params, "offset": offset, "limit": page_size}).all()
+    entries = [GalleryEntry(ListedItem(*row[:-1]), row[-1]) for row in rows]
+    return GalleryPage(entries, total, page, page_size)
+
+
+@cache
+def _listing_queries(sort_by: str, filters: frozenset[str]) -> tuple[Select, Select]:
+    """The count and page statements of one listing shape, with the filter values, offset and
+    limit as bound parameters: built once per shape (a few dozen exist), not once per request,
+    and reused by SQLAlchemy's compiled-statement cache without recomputing its key."""
+    where: list[ColumnElement[bool]] = [listed_clause()]
+    if "category" in filters:
+        where.append(col(GalleryItem.category) == bindparam("category"))
+    if "media_type" in filters:
+        where.append(col(GalleryItem.media_type) == bindparam("media_type"))
+    if "tag" in filters:
+        where.append(exists().where(GalleryItemTag.item_id == GalleryItem.id, GalleryItemTag.tag == bindparam("tag")))
+    if "username" in filters:
+        where.append(col(GalleryItem.user_id).in_(sa_select(User.id).where(User.username == bindparam("username"))))
+    count_query = sa_select(func.count()).select_from(GalleryItem).where(*where)
     keys = _sort_keys(sort_by)
     # deferred join: sort narrow rows (id and sort keys), then read the page's rows in full
     ranked = (
-        select(*(key.label(f"k{n}") for n, key in enumerate(keys)))
-        .where(*filters)
+        sa_select(*(key.label(f"k{n}") for n, key in enumerate(keys)))
+        .where(*where)
         .order_by(*(key.desc() for key in keys))
-        .offset(offset)
-        .limit(page_size)
+        .offset(bindparam("offset", type_=Integer))
+        .limit(bindparam("limit", type_=Integer))
         .subquery("ranked")
     )
-    query = (
-        select(GalleryItem, User.username)
+    page_query = (
+        sa_select(*LISTED_COLUMNS, User.username)
         .join(ranked, ranked.c[f"k{len(keys) - 1}"] == GalleryItem.id)
         .join(User, col(User.id) == GalleryItem.user_id)
         .order_by(*(column.desc() for column in ranked.c))
     )
-    rows = session.exec(query).all()
-    return GalleryPage([GalleryEntry(item, author) for item, author in rows], total, page, page_size)
+    return count_query, page_query
 
 
 def list_own(session: Session, user: User, page: int = 1, page_size: int = 24) -> GalleryPage:

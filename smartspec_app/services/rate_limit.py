@@ -98,6 +98,11 @@ class RateLimiter:
             options.update(key_prefix=key_prefix, socket_connect_timeout=REDIS_TIMEOUT_SECONDS, socket_timeout=REDIS_TIMEOUT_SECONDS)
         self._strategy = MovingWindowRateLimiter(storage_from_string(storage_uri, **options))
 
+    @property
+    def in_process(self) -> bool:
+        """Counts live in this process's memory: a hit is quick and does no I/O."""
+        return self.storage_uri.startswith("memory://")
+
     def hit_user(self, user_id: int) -> RateDecision:
         """Count one request of a signed-in user."""
         return self._hit(self.user_limit, "user", str(user_id))

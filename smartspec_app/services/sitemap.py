@@ -9,7 +9,6 @@ the urlset itself. Beyond: /gallery/sitemap.xml is a sitemap index of /gallery/s
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -23,7 +22,6 @@ from smartspec_app.models import GalleryItem
 from smartspec_app.services.gallery import GalleryEntry
 from smartspec_app.services.gallery_feed import count_listed, iter_listed_rows, listed_categories
 from smartspec_app.services.seo import SiteUrls, iso
-from smartspec_app.services.storage import LocalStorage
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 IMAGE_NS = "http://www.google.com/schemas/sitemap-image/1.1"
@@ -75,24 +73,20 @@ def item_url(slug: str, media_type: str, media_url: str, thumbnail_url: str | No
     return SitemapUrl(loc=urls.item(slug), lastmod=updated_at, images=(urls.media(picture),) if picture else ())
 
 
-# a local storage key that `refresh_url` hands back unchanged: plain segments, none empty or dotted
-_PLAIN_KEY = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*")
-
-
 class ItemLinks:
     """`item_url` for tens of thousands of items: the same URLs as SiteUrls.item / SiteUrls.media,
-    without re-parsing the base URL and re-checking plain local storage keys for every item."""
+    without re-parsing the base URL for every item."""
 
     def __init__(self, urls: SiteUrls) -> None:
         self.urls = urls
         self.item_prefix = urls.item("x")[:-1]  # ".../gallery/"
         storage = urls.storage
-        self.local_prefix = f"{storage.base_url}/" if isinstance(storage, LocalStorage) and storage.base_url.startswith("/") else ""
+        self.stable = storage is not None and storage.stable_urls
         self.site = urls.base_url.rstrip("/")
 
     def media(self, url: str) -> str:
-        if self.local_prefix and url.startswith(self.local_prefix) and _PLAIN_KEY.fullmatch(url, len(self.local_prefix)):
-            return self.site + url  # what urls.media gives for it: a local URL re-made from its own key, made absolute
+        if self.stable and url.startswith("/") and not url.startswith("//"):
+            return self.site + url  # what urls.media gives for a site-relative URL that needs no re-signing
         return self.urls.media(url)
 
     def url(self, slug: str, media_type: str, media_url: str, thumbnail_url: str | None, updated_at: datetime) -> SitemapUrl:

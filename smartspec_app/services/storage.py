@@ -62,10 +62,10 @@ def upload_content_type(key: str, declared: str | None) -> str:
 
 
 def _check_key(key: str) -> str:
-    path = PurePosixPath(key)
-    if path.is_absolute() or ".." in path.parts or not path.parts or "\\" in key:
+    parts = [part for part in key.split("/") if part not in ("", ".")]
+    if key.startswith("/") or ".." in parts or not parts or "\\" in key:
         raise ValidationError(f"Invalid storage key: {key!r}")
-    return str(path)
+    return "/".join(parts)
 
 
 class Storage(Protocol):
@@ -99,6 +99,10 @@ class Storage(Protocol):
 
     def key_from_url(self, url: str) -> str | None:
         """The key behind a URL this storage made, or None for any other URL."""
+
+    @property
+    def stable_urls(self) -> bool:
+        """The URLs `url` makes never expire or change, so `refresh_url` hands them back as they are."""
 
 
 class LocalStorage:
@@ -173,6 +177,10 @@ class LocalStorage:
     def key_from_url(self, url: str) -> str | None:
         return _key_after(url, self.base_url)
 
+    @property
+    def stable_urls(self) -> bool:
+        return True
+
 
 def _key_after(url: str, base: str) -> str | None:
     """The key in `url` when it is `{base}/{key}` (query and fragment ignored), else None."""
@@ -189,7 +197,7 @@ def refresh_url(storage: Storage, url: str | None) -> str | None:
     """A loadable URL for a stored one: presigned URLs expire, so pages re-sign what they show.
 
     URLs the storage did not make (another storage's, a provider's) come back unchanged."""
-    if not url:
+    if not url or storage.stable_urls:
         return url
     key = storage.key_from_url(url)
     return storage.url(key) if key else url

@@ -203,6 +203,11 @@ class R2Storage:
             return f"{self.public_url}/{quote(key, safe='/')}"
         return self.client.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=self.presign_seconds)
 
+    @property
+    def stable_urls(self) -> bool:
+        """Presigned URLs expire, and URLs stored before R2_PUBLIC_URL was set are re-made public."""
+        return False
+
     def key_from_url(self, url: str) -> str | None:
         """Keys behind public URLs and behind (path-style) presigned URLs of this bucket."""
         return _key_after(url, self.public_url) or _key_after(url, f"{self.endpoint_url}/{self.bucket}")

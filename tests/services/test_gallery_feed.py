@@ -10,6 +10,7 @@ from sqlmodel import Session
 from smartspec_app.models import GalleryItem, utcnow
 from smartspec_app.services import gallery_feed, trending
 from smartspec_app.services.errors import ValidationError
+from smartspec_app.services.gallery import ListedItem
 from smartspec_app.services.gallery_feed import list_public
 from smartspec_app.services.storage import LocalStorage
 from tests.support.gallery_data import make_user, shared_item
@@ -103,6 +104,20 @@ def test_filters(session: Session, storage: LocalStorage) -> None:
     assert ids(list_public(session, username="bob_g", category="nature", tag="animals", media_type="video")) == [clip.id]
     assert list_public(session, tag="nothing-tagged").total == 0
     assert list_public(session, username="nobody").total == 0
+
+
+def test_listed_entries_carry_the_stored_fields(session: Session, storage: LocalStorage) -> None:
+    """Listings read plain columns (ListedItem), not ORM objects: the same values the item has."""
+    user = make_user(session, "carol_g")
+    item = shared_item(session, storage, user, "Fox in snow", category="nature", tags="animals, snow", likes=3, views=5)
+    (entry,) = list_public(session, category="nature").entries
+    session.expire_all()
+    stored = session.get(GalleryItem, item.id)
+    assert isinstance(entry.item, ListedItem) and entry.author == "carol_g"
+    assert {name: getattr(entry.item, name) for name in ListedItem.__slots__} == {
+        name: getattr(stored, name) for name in ListedItem.__slots__
+    }
+    assert entry.item.tags == ["animals", "snow"] and entry.item.likes_count == 3
 
 
 def test_pagination_is_stable_with_ties(session: Session, storage: LocalStorage) -> None:

@@ -113,6 +113,12 @@ def test_an_unreachable_redis_lets_requests_through(caplog: pytest.LogCaptureFix
         decisions = [limiter.hit_user(1) for _ in range(3)]
     assert all(d.allowed for d in decisions)
     assert "rate limit store unavailable" in caplog.text
+    assert not limiter.in_process  # the API middleware counts it off the event loop
+
+
+def test_memory_counts_are_in_process() -> None:
+    """The API middleware counts these on the event loop: no I/O to wait for."""
+    assert RateLimiter("1/minute", "1/minute").in_process
 
 
 def test_the_shared_limiter_follows_the_settings(data_dir, monkeypatch: pytest.MonkeyPatch) -> None:

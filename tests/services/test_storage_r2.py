@@ -182,6 +182,11 @@ def test_urls_lead_back_to_their_keys(r2: R2Storage, tmp_path: Path) -> None:
     assert fresh.split("?")[0] == old.split("?")[0] and "X-Amz-Signature=" in fresh
     assert refresh_url(r2, "https://provider.example.com/result.png") == "https://provider.example.com/result.png"
     assert refresh_url(r2, None) is None
+    # a presigned URL stored before R2_PUBLIC_URL was set is shown as the public one
+    assert refresh_url(public, old) == public.url(KEY)
+    # local URLs never expire: handed back as they are, without re-parsing
+    assert local.stable_urls and not r2.stable_urls and not public.stable_urls
+    assert refresh_url(local, f"/media/{KEY}") == f"/media/{KEY}"
 
 
 # ---------------------------------------------------------------- reading, listing, copying, deleting
