@@ -24,6 +24,8 @@ SCENARIOS = {
     "trending, page 1": "page=1",
     "trending, page 500": "page=500",
     "category=art (trending)": "category=art",
+    "media_type=video (trending)": "media_type=video",
+    "tag=tag7 (trending)": "tag=tag7",
 }
 TARGET = 0.5
 

@@ -141,19 +141,23 @@ class GalleryVisibility:
     ALL = (PUBLIC, UNLISTED, PRIVATE)
 
 
+LISTED_FLAGS = ("is_public", "moderation_status", "is_nsfw")  # services/gallery.listed_clause; every listing index starts so
+
+
 class GalleryItem(SQLModel, table=True):
     __tablename__ = "gallery_items"
     __table_args__ = (
-        Index("ix_gallery_items_listing", "is_public", "moderation_status", "is_nsfw", "created_at"),
+        Index("ix_gallery_items_listing", *LISTED_FLAGS, "created_at"),
         # covers counting listed items and ranking them (newest, trending) without reading the rows
-        Index(
-            "ix_gallery_items_listing_rank", "is_public", "moderation_status", "is_nsfw", "created_at", "id", "likes_count", "views_count"
-        ),
+        Index("ix_gallery_items_listing_rank", *LISTED_FLAGS, "created_at", "id", "likes_count", "views_count"),
         # listed items per category (counts, category pages) and in id order (sitemap files)
-        Index("ix_gallery_items_listing_category", "is_public", "moderation_status", "is_nsfw", "category", "created_at"),
-        Index("ix_gallery_items_listing_id", "is_public", "moderation_status", "is_nsfw", "id"),
+        Index("ix_gallery_items_listing_category", *LISTED_FLAGS, "category", "created_at"),
+        Index("ix_gallery_items_listing_id", *LISTED_FLAGS, "id"),
         # trending is a stored, time-invariant rank (services/trending.py): listing by it is an index scan
-        Index("ix_gallery_items_listing_trending", "is_public", "moderation_status", "is_nsfw", "trending_rank", "created_at", "id"),
+        Index("ix_gallery_items_listing_trending", *LISTED_FLAGS, "trending_rank", "created_at", "id"),
+        # the gallery's filters by their default sort: counted and paged off an index, not a sort of every match
+        Index("ix_gallery_items_listing_category_trending", *LISTED_FLAGS, "category", "trending_rank", "created_at", "id"),
+        Index("ix_gallery_items_listing_media_trending", *LISTED_FLAGS, "media_type", "trending_rank", "created_at", "id"),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from smartspec_app.services.errors import RateLimited, SmartSpecError
 
 PROBE_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+KNOWN_ROUTED_MAX = 4096
 STATUS_CODES = {
     400: "bad_request",
     401: "unauthenticated",
@@ -112,6 +113,7 @@ class ApiRouteFallback:
         self.app = app
         self.router = router
         self.prefix = prefix
+        self._known_routed: set[tuple[str, str]] = set()  # only touched on the event loop
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith(self.prefix):
@@ -139,10 +141,18 @@ class ApiRouteFallback:
     def _routed(self, scope: Scope) -> bool:
         """Some route (Reflex's catch-all and /media aside) fully matches path and method.
 
-        FastAPI nests included routers, so each route is asked through the public `matches`."""
+        FastAPI nests included routers, so each route is asked through the public `matches`.
+        Routes are only ever added, so a (method, path) once routed stays routed: those are
+        remembered (up to KNOWN_ROUTED_MAX) and the busy paths skip the walk over every route."""
+        key = (scope["method"], scope["path"])
+        if key in self._known_routed:
+            return True
         for route in self.router.routes:
             if isinstance(route, Mount) and not route.path.startswith(self.prefix.rstrip("/")):
                 continue
             if route.matches(scope)[0] == Match.FULL:
+                if len(self._known_routed) >= KNOWN_ROUTED_MAX:
+                    self._known_routed.clear()
+                self._known_routed.add(key)
                 return True
         return False

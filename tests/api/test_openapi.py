@@ -16,6 +16,7 @@ from sqlmodel import Session
 from starlette.responses import PlainTextResponse
 
 from smartspec_app.api import build_api
+from smartspec_app.api import errors as api_errors
 from smartspec_app.services import keys, worker
 from smartspec_app.services.storage import get_storage
 from smartspec_app.settings import reload_settings
@@ -99,6 +100,18 @@ def test_unknown_api_routes_are_json_even_with_reflex_mounted_behind(roomy_limit
         assert c.post("/api/generation/models").status_code == 405
         assert c.get("/generate").text == "the web app"
         assert c.get("/api/generation/models").status_code == 200
+
+
+def test_remembered_routes_stay_right_when_the_memory_fills(roomy_limits, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fallback remembers routed (method, path) pairs; with room for one, it forgets and
+    re-learns on every request, and each answer is still the router's."""
+    monkeypatch.setattr(api_errors, "KNOWN_ROUTED_MAX", 1)
+    with serve(build_api()) as url, httpx.Client(base_url=url) as c:
+        for _ in range(2):
+            assert c.get("/api/generation/models").status_code == 200
+            assert c.get("/api/gallery").status_code == 200
+            assert c.delete("/api/generation/models").headers["Allow"] == "GET"
+            assert c.get("/api/gallery/nope/deeper").status_code == 404
 
 
 def test_an_unexpected_error_is_a_json_500(roomy_limits) -> None:
