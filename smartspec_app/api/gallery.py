@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query, Request, Response
+from pydantic import BaseModel, Field
 from pydantic_core import to_json
 
 from smartspec_app.api.deps import CurrentUser, OptionalUser
@@ -58,21 +59,24 @@ def item_json(entry: GalleryEntry, urls: SiteUrls) -> dict:
     }
 
 
+class GalleryQuery(BaseModel):
+    """The listing's query parameters, validated in one pass (the busiest route of the API)."""
+
+    page: int = Field(1, ge=1, le=100_000)
+    page_size: int = Field(24, ge=1, le=gallery_feed.MAX_PAGE_SIZE)
+    category: str | None = Field(None, max_length=50)
+    tag: str | None = Field(None, max_length=64)
+    username: str | None = Field(None, max_length=40)
+    sort_by: Literal["trending", "newest", "most_liked", "most_viewed"] = "trending"
+    media_type: Literal["image", "video", "audio"] | None = None
+
+
 @router.get("", response_model=GalleryPage, responses=error_responses(422))
-def list_gallery(
-    request: Request,
-    page: int = Query(1, ge=1, le=100_000),
-    page_size: int = Query(24, ge=1, le=gallery_feed.MAX_PAGE_SIZE),
-    category: str | None = Query(None, max_length=50),
-    tag: str | None = Query(None, max_length=64),
-    username: str | None = Query(None, max_length=40),
-    sort_by: Literal["trending", "newest", "most_liked", "most_viewed"] = "trending",
-    media_type: Literal["image", "video", "audio"] | None = None,
-) -> Response:
+def list_gallery(request: Request, q: Annotated[GalleryQuery, Query()]) -> Response:
     """Listed items (public, approved, not NSFW), filtered, sorted and paginated."""
     urls = site_urls(request)
     with session_scope() as session:
-        result = gallery_feed.list_public(session, page, page_size, category, tag, media_type, username, sort_by)
+        result = gallery_feed.list_public(session, q.page, q.page_size, q.category, q.tag, q.media_type, q.username, q.sort_by)
         items = [item_json(e, urls) for e in result.entries]
     # The hottest public route: answered as built (item_json already has GalleryItemOut's shape, which
     # the schema-conformance tests check) instead of validating every item again on the way out,
