@@ -4,14 +4,16 @@ POST /api/gallery/item/{item_id}/report for any signed-in user."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from dataclasses import asdict
+from datetime import date, timedelta
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from smartspec_app.api.deps import AdminUser, CurrentUser
 from smartspec_app.models import GalleryItem
-from smartspec_app.services import moderation, reports
+from smartspec_app.services import analytics, moderation, reports
 from smartspec_app.services.db import session_scope
 from smartspec_app.services.moderation import AuditEntry, QueueEntry
 from smartspec_app.services.storage import get_storage, refresh_url
@@ -197,6 +199,37 @@ def audit(
         result = moderation.audit_log(session, page=page, page_size=page_size, item_id=item_id, action=action)
         entries = [audit_json(e) for e in result.entries]
     return {"entries": entries, "total": result.total, "page": result.page, "page_size": result.page_size}
+
+
+@router.get(f"{PREFIX}/analytics")
+def analytics_summary(
+    admin: AdminUser,
+    start: Annotated[date | None, Query(description="First day (UTC, YYYY-MM-DD); default: 29 days before `end`.")] = None,
+    end: Annotated[date | None, Query(description="Last day, included (UTC); default: today, or 29 days after `start`.")] = None,
+) -> dict[str, Any]:
+    """The analytics dashboard's figures as JSON: generations by day, type and model (counts, success
+    rate, average duration, credits), gallery activity by day and the moderation backlog."""
+    today = analytics.default_range()[1]
+    end = end or (today if start is None else min(today, start + timedelta(days=29)))
+    start = start or end - timedelta(days=29)
+    with session_scope() as session:
+        report = analytics.summary(session, start, end)
+    return {
+        "start": report.start.isoformat(),
+        "end": report.end.isoformat(),
+        "generations": {
+            "total": report.total,
+            "completed": report.completed,
+            "failed": report.failed,
+            "success_rate": report.success_rate,
+            "avg_seconds": report.avg_seconds,
+            "credits": report.credits,
+            "by_day": report.generations_by_day,
+            "by_model": [{**asdict(m), "success_rate": m.success_rate} for m in report.by_model],
+        },
+        "gallery_by_day": report.gallery_by_day,
+        "moderation": {"backlog": report.backlog, "oldest_pending_hours": report.oldest_pending_hours},
+    }
 
 
 @router.post("/api/gallery/item/{item_id}/report", status_code=201, tags=["gallery"])

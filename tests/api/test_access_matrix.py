@@ -53,6 +53,7 @@ MATRIX: dict[tuple[str, str], tuple[dict | None, tuple]] = {
     ("POST", "/api/admin/gallery/items/{item_id}/feature"): ({"featured": False}, (401, 403, 403, OK)),
     ("POST", "/api/admin/gallery/bulk"): ({"action": "approve", "item_ids": ["{item_id}"]}, (401, 403, 403, OK)),
     ("GET", "/api/admin/gallery/audit"): (None, (401, 403, 403, OK)),
+    ("GET", "/api/admin/gallery/analytics"): (None, (401, 403, 403, OK)),
 }
 
 

@@ -5,6 +5,7 @@ audit log. Also POST /api/gallery/item/{id}/report for signed-in users."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -12,7 +13,7 @@ import pytest
 from sqlmodel import Session, select
 
 from smartspec_app.api import build_api
-from smartspec_app.models import GalleryItem, ModerationAction, User
+from smartspec_app.models import GalleryItem, GenerationTask, ModerationAction, User
 from smartspec_app.services import auth
 from smartspec_app.services.storage import LocalStorage
 from smartspec_app.settings import reload_settings
@@ -32,6 +33,7 @@ ROUTES = [
     ("DELETE", "/api/admin/gallery/items/{id}", None),
     ("POST", "/api/admin/gallery/bulk", {"action": "approve", "item_ids": ["{id}"]}),
     ("GET", "/api/admin/gallery/audit", None),
+    ("GET", "/api/admin/gallery/analytics", None),
 ]
 
 
@@ -197,3 +199,43 @@ def test_reporting_over_http(client: httpx.Client, session: Session, media: Loca
     first = client.post(url, json={"reason": "spam"}, headers=people["as_reader"])
     assert first.status_code == 201 and first.json()["reports_count"] == 1
     assert client.post(url, json={"reason": "nsfw"}, headers=people["as_reader"]).status_code == 409
+
+
+def test_analytics_over_http(client: httpx.Client, session: Session, media: LocalStorage, people: dict) -> None:
+    """The dashboard's figures as JSON for a chosen range; a bad range is a 422 naming the field."""
+    day = date(2026, 3, 2)
+    moment = datetime(2026, 3, 2, 10, tzinfo=UTC)
+    for status, seconds, credits in (("completed", 30, 2.0), ("completed", 10, 1.0), ("failed", None, 0.0)):
+        session.add(
+            GenerationTask(
+                user_id=people["owner"].id, task_type="image", model_id="nano-banana-pro", prompt="p", status=status,
+                credits_used=credits, created_at=moment,
+                completed_at=moment + timedelta(seconds=seconds) if seconds is not None else None,
+            )
+        )  # fmt: skip
+    session.commit()
+    shared_item(session, media, people["owner"], "Waiting", detector=FLAGGED)
+
+    answer = client.get("/api/admin/gallery/analytics", params={"start": "2026-03-01", "end": "2026-03-03"}, headers=people["as_admin"])
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["start"], body["end"]) == ("2026-03-01", "2026-03-03")
+    generations = body["generations"]
+    assert (generations["total"], generations["completed"], generations["failed"]) == (3, 2, 1)
+    assert generations["success_rate"] == pytest.approx(2 / 3) and generations["avg_seconds"] == pytest.approx(20)
+    assert generations["credits"] == pytest.approx(3.0)
+    assert [d["day"] for d in generations["by_day"]] == ["2026-03-01", "2026-03-02", "2026-03-03"]
+    assert [d["image"] for d in generations["by_day"]] == [0, 3, 0]
+    (model,) = generations["by_model"]
+    assert model["model_id"] == "nano-banana-pro" and model["total"] == 3 and model["success_rate"] == pytest.approx(2 / 3)
+    assert body["moderation"]["backlog"]["pending"] == 1 and body["moderation"]["oldest_pending_hours"] is not None
+    assert day.isoformat() in [d["day"] for d in body["gallery_by_day"]]
+
+    default = client.get("/api/admin/gallery/analytics", headers=people["as_admin"]).json()
+    assert len(default["gallery_by_day"]) == 30 and default["gallery_by_day"][-1]["items"] == 1  # the item shared today
+
+    for params, field in (({"start": "2026-03-05", "end": "2026-03-01"}, "end"), ({"start": "2025-01-01", "end": "2026-03-01"}, "start")):
+        refused = client.get("/api/admin/gallery/analytics", params=params, headers=people["as_admin"])
+        assert refused.status_code == 422 and refused.json()["error"]["details"]["field"] == field, refused.text
+    not_a_date = client.get("/api/admin/gallery/analytics", params={"start": "March"}, headers=people["as_admin"])
+    assert not_a_date.status_code == 422 and not_a_date.json()["error"]["details"]["field"] == "start"
