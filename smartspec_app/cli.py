@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from smartspec_app.services import auth, keys
+from smartspec_app.services import auth, keys, nsfw, nsfw_rescan
 from smartspec_app.services.db import session_scope
 from smartspec_app.services.errors import SmartSpecError, ValidationError
 from smartspec_app.services.storage import LocalStorage, get_storage
@@ -68,6 +68,27 @@ def _rotate_keys(args: argparse.Namespace) -> str:
     return summary
 
 
+def _rescan_nsfw(args: argparse.Namespace) -> str:
+    detector = nsfw.get_detector()
+    if not detector.available:
+        raise SmartSpecError("No NSFW detector is installed: pip install -r requirements-nsfw.txt (and NSFW_DETECTOR=auto or nudenet)")
+    with session_scope() as session:
+        report = nsfw_rescan.rescan(
+            session,
+            get_storage(),
+            detector,
+            get_settings().nsfw_threshold,
+            everything=args.all,
+            on_item=lambda item, outcome: print(f"{item.id} ({item.title}): {outcome}", flush=True),
+        )
+    summary = f"scanned {report.scanned} items with {detector.name}: {report.flagged} flagged"
+    summary += f", {report.hidden} of them taken out of the public gallery for review"
+    if report.failed:
+        reasons = "; ".join(f"{item_id}: {why}" for item_id, why in list(report.failed.items())[:10])
+        summary += f". {len(report.failed)} could not be scanned ({reasons})"
+    return summary
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m smartspec_app.cli", description="SmartSpec Pro operator commands")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -99,6 +120,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rotate.add_argument("--batch-size", type=int, default=200)
     rotate.set_defaults(run=_rotate_keys)
+    rescan = commands.add_parser(
+        "rescan-nsfw",
+        help="run the NSFW detector over gallery items it has not scanned (shared before it was installed)",
+        description="Flagged items that are approved go back to pending for a moderator; every verdict is in "
+        "the audit log. Resumable: each item is saved as it is scanned.",
+    )
+    rescan.add_argument("--all", action="store_true", help="scan every image and video again (a new model or NSFW_THRESHOLD)")
+    rescan.set_defaults(run=_rescan_nsfw)
     return parser
 
 

@@ -69,3 +69,27 @@ def test_rotate_keys_names_secrets_no_key_opens(app_env, engine, monkeypatch, ca
     reload_settings()
     assert cli.main(["rotate-keys"]) == 1
     assert "No configured key opens provider_keys#1" in capsys.readouterr().err
+
+
+def test_rescan_nsfw_scans_what_was_shared_without_a_detector(app_env, engine, monkeypatch, capsys) -> None:
+    from smartspec_app.services import nsfw
+    from smartspec_app.services.storage import get_storage
+    from smartspec_app.settings import reload_settings
+    from tests.support.gallery_data import make_user
+    from tests.support.moderation_data import landscape_png, share_showing
+
+    with Session(engine, expire_on_commit=False) as s:
+        item = share_showing(s, get_storage(), make_user(s), landscape_png(), title="Mountains", detector=nsfw.NoDetector())
+    monkeypatch.setenv("NSFW_DETECTOR", "none")
+    reload_settings()
+    assert cli.main(["rescan-nsfw"]) == 1
+    assert "No NSFW detector is installed" in capsys.readouterr().err
+
+    if not nsfw.get_detector("nudenet").available:
+        return  # the optional extra is not installed: the refusal above is all there is to check
+    monkeypatch.setenv("NSFW_DETECTOR", "nudenet")
+    reload_settings()
+    assert cli.main(["rescan-nsfw"]) == 0
+    out = capsys.readouterr().out
+    assert f"{item.id} (Mountains): clean" in out and "scanned 1 items with nudenet" in out and "0 flagged" in out
+    assert cli.main(["rescan-nsfw"]) == 0 and "scanned 0 items" in capsys.readouterr().out

@@ -113,12 +113,17 @@ def initial_status(screening: Screening, *, auto_approve: bool) -> str:
 
 def apply_screening(item: GalleryItem, screening: Screening, *, auto_approve: bool) -> None:
     """Copy the detector's verdict onto a new item and set its first status."""
+    copy_verdict(item, screening)
+    item.moderation_status = initial_status(screening, auto_approve=auto_approve)
+
+
+def copy_verdict(item: GalleryItem, screening: Screening) -> None:
+    """The detector's scores, flag and name on the item (`nsfw_checked_at` only when it scanned)."""
     item.nsfw_scores = dict(screening.scores)
     item.nsfw_score = screening.score
     item.nsfw_flagged = screening.flagged
     item.nsfw_detector = (f"{screening.detector} (error)" if screening.error else screening.detector)[:60]
     item.nsfw_checked_at = utcnow() if screening.scanned else None
-    item.moderation_status = initial_status(screening, auto_approve=auto_approve)
 
 
 def record_screening(session: Session, item: GalleryItem, screening: Screening) -> ModerationAction:
