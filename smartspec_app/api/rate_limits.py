@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from smartspec_app.api.deps import user_for_bearer
 from smartspec_app.api.errors import error_body
 from smartspec_app.services.errors import AuthenticationError
-from smartspec_app.services.rate_limit import RateDecision, get_limiter
+from smartspec_app.services.rate_limit import RateDecision, RateLimiter, get_limiter
 from smartspec_app.settings import get_settings
 
 LIMITED_PREFIX = "/api/"
@@ -58,9 +58,8 @@ def _user_id(request: Request) -> int | None:
         return None
 
 
-def count_request(request: Request) -> RateDecision:
+def count_request(request: Request, limiter: RateLimiter) -> RateDecision:
     """Count one API request against its user or its client address."""
-    limiter = get_limiter()
     user_id = _user_id(request)
     return limiter.hit_user(user_id) if user_id is not None else limiter.hit_anonymous(client_address(request))
 
@@ -76,10 +75,11 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        if get_limiter().in_process and "authorization" not in request.headers:
-            decision = count_request(request)  # in-memory counting, no token to look up: no I/O, no thread hop
+        limiter = get_limiter()
+        if limiter.in_process and "authorization" not in request.headers:
+            decision = count_request(request, limiter)  # in-memory counting, no token to look up: no I/O, no thread hop
         else:
-            decision = await run_in_threadpool(count_request, request)  # a token lookup or Redis: blocking I/O
+            decision = await run_in_threadpool(count_request, request, limiter)  # a token lookup or Redis: blocking I/O
         if not decision.allowed:
             error = decision.error()
             body = error_body(error.code, error.message, error.details)

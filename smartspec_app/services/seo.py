@@ -37,6 +37,8 @@ class SiteUrls:
     storage: Storage | None = None
 
     def absolute(self, url: str) -> str:
+        if url.startswith("/") and not url.startswith("//"):
+            return self.base_url.rstrip("/") + url  # site-relative (local media, pages): the common case, no parsing
         if not url or urlsplit(url).scheme in ("http", "https"):
             return url
         return f"{self.base_url.rstrip('/')}/{url.lstrip('/')}"

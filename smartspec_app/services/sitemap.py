@@ -80,23 +80,15 @@ class ItemLinks:
     def __init__(self, urls: SiteUrls) -> None:
         self.urls = urls
         self.item_prefix = urls.item("x")[:-1]  # ".../gallery/"
-        storage = urls.storage
-        self.stable = storage is not None and storage.stable_urls
-        self.site = urls.base_url.rstrip("/")
-
-    def media(self, url: str) -> str:
-        if self.stable and url.startswith("/") and not url.startswith("//"):
-            return self.site + url  # what urls.media gives for a site-relative URL that needs no re-signing
-        return self.urls.media(url)
 
     def url(self, slug: str, media_type: str, media_url: str, thumbnail_url: str | None, updated_at: datetime) -> SitemapUrl:
         picture = media_url if media_type == "image" else thumbnail_url
-        return SitemapUrl(self.item_prefix + quote(slug, safe=""), updated_at, (self.media(picture),) if picture else ())
+        return SitemapUrl(self.item_prefix + quote(slug, safe=""), updated_at, (self.urls.media(picture),) if picture else ())
 
     def xml(self, slug: str, media_type: str, media_url: str, thumbnail_url: str | None, updated_at: datetime | None) -> str:
         """`url_xml(self.url(...))`, made directly."""
         picture = media_url if media_type == "image" else thumbnail_url
-        image = f"<image:image><image:loc>{escape(self.media(picture))}</image:loc></image:image>" if picture else ""
+        image = f"<image:image><image:loc>{escape(self.urls.media(picture))}</image:loc></image:image>" if picture else ""
         lastmod = f"<lastmod>{iso(updated_at)}</lastmod>" if updated_at is not None else ""
         return f"<url><loc>{escape(self.item_prefix + quote(slug, safe=''))}</loc>{lastmod}{image}</url>\n"
 
