@@ -71,6 +71,14 @@ class Settings(BaseSettings):
     sandbox_seconds_video: float = Field(8.0, alias="SANDBOX_SECONDS_VIDEO", description="How long a sandbox video task takes.")
     sandbox_seconds_speech: float = Field(3.0, alias="SANDBOX_SECONDS_SPEECH", description="How long a sandbox speech task takes.")
     sandbox_slow_seconds: float = Field(2.0, alias="SANDBOX_SLOW_SECONDS", description="Delay of each answer for [sandbox:slow] tasks.")
+    sandbox_enabled: bool | None = Field(
+        None,
+        alias="SANDBOX_ENABLED",
+        description="Mount the kie.ai sandbox: true or false; unset: only while KIE_AI_API_KEY is empty.",
+    )
+    sandbox_secret: str = Field(
+        "", alias="SANDBOX_SECRET", description="The key only this app's own provider client uses for the sandbox; empty: made in DATA_DIR."
+    )
     max_download_bytes: int = Field(
         200 * 1024 * 1024, alias="MAX_DOWNLOAD_BYTES", description="Largest result file accepted from a provider."
     )
@@ -160,6 +168,11 @@ class Settings(BaseSettings):
     @property
     def uses_sandbox(self) -> bool:
         return not self.kie_ai_api_key
+
+    @property
+    def sandbox_mounted(self) -> bool:
+        """Whether the sandbox is served: SANDBOX_ENABLED, else only while there is no KIE_AI_API_KEY."""
+        return self.sandbox_enabled if self.sandbox_enabled is not None else not self.kie_ai_api_key
 
     @property
     def resolved_internal_url(self) -> str:

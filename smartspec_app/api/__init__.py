@@ -31,10 +31,12 @@ def build_api() -> FastAPI:
     # outermost last: count every /api/ request (unknown routes too), then answer unrouted /api/ paths
     api.add_middleware(ApiRouteFallback, router=api.router)
     api.add_middleware(RateLimitMiddleware)
-    api.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)  # outermost: before anything reads a body
+    # outermost: before anything reads a body
+    api.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes, prefixes=("/api/", sandbox.router.prefix + "/"))
     api.include_router(generation.router)
     api.include_router(sdk.router)
-    api.include_router(sandbox.router)
+    if settings.sandbox_mounted:
+        api.include_router(sandbox.router)
     api.include_router(gallery.router)
     api.include_router(admin_gallery.router)
     api.include_router(gallery_pages.build_router())

@@ -7,6 +7,7 @@ valid is a 401, never a silent fall-back to anonymous.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header
@@ -28,15 +29,35 @@ def bearer_token(authorization: str | None = Header(default=None)) -> str | None
     return token
 
 
-def user_for_bearer(token: str) -> User:
-    """The user behind a session token or an API token; AuthenticationError otherwise."""
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling, and with what: `api_token` is the plain API token when that is what
+    authenticated the request (None for a browser session token)."""
+
+    user: User
+    api_token: str | None = None
+
+
+def caller_for_bearer(token: str) -> Caller:
+    """The caller behind a session token or an API token; AuthenticationError otherwise."""
     with session_scope() as session:
         user = auth.user_for_token(session, token)
-        return user if user is not None else keys.authenticate_api_token(session, token)
+        if user is not None:
+            return Caller(user)
+        return Caller(keys.authenticate_api_token(session, token), api_token=token)
 
 
-def optional_user(token: Annotated[str | None, Depends(bearer_token)]) -> User | None:
-    return None if token is None else user_for_bearer(token)
+def user_for_bearer(token: str) -> User:
+    """The user behind a session token or an API token; AuthenticationError otherwise."""
+    return caller_for_bearer(token).user
+
+
+def optional_caller(token: Annotated[str | None, Depends(bearer_token)]) -> Caller | None:
+    return None if token is None else caller_for_bearer(token)
+
+
+def optional_user(caller: Annotated[Caller | None, Depends(optional_caller)]) -> User | None:
+    return None if caller is None else caller.user
 
 
 def require_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
@@ -51,6 +72,7 @@ def require_admin(user: Annotated[User, Depends(require_user)]) -> User:
     return user
 
 
+OptionalCaller = Annotated[Caller | None, Depends(optional_caller)]
 OptionalUser = Annotated[User | None, Depends(optional_user)]
 CurrentUser = Annotated[User, Depends(require_user)]
 AdminUser = Annotated[User, Depends(require_admin)]

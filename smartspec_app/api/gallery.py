@@ -95,7 +95,7 @@ def share_generation(body: ShareRequest, request: Request, user: CurrentUser) ->
             session,
             get_storage(),
             user,
-            body.task_id,
+            body.task_to_share(),
             body.title,
             body.description,
             body.category,

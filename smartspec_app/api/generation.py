@@ -57,13 +57,13 @@ def list_models(user: OptionalUser) -> dict:
     return {"provider": worker.provider_name(user.id if user else None), "models": catalog.catalog_as_dicts()}
 
 
-@router.post("/generate", status_code=202, response_model=TaskOut, responses=error_responses(400, 401, 422))
+@router.post("/generate", status_code=202, response_model=TaskOut, responses=error_responses(400, 401, 422, 503))
 def generate(body: GenerateRequest, request: Request, user: CurrentUser) -> dict:
     """Start a generation; answers at once with the pending task. Poll GET /tasks/{id} until it ends."""
     try:
         with session_scope() as session:
             task = generation.start_generation(
-                session, user, body.task_type, body.model_id, body.prompt, body.parameters, worker.provider_name(user.id)
+                session, user, body.task_type, body.model_id, body.prompt, body.parameters, worker.provider_for_new_task(user.id)
             )
     except ValidationError as exc:
         if exc.field and exc.field not in REQUEST_FIELDS:  # a model parameter: name it as it sits in the body
@@ -94,6 +94,15 @@ def get_task(task_id: str, request: Request, user: CurrentUser) -> dict:
     """One of your tasks (another user's task is a 404, the same as a missing one)."""
     with session_scope() as session:
         return task_json(generation.get_task_for_user(session, user, task_id), site_urls(request))
+
+
+@router.post("/tasks/{task_id}/cancel", response_model=TaskOut, responses=error_responses(401, 404, 409))
+def cancel_task(task_id: str, request: Request, user: CurrentUser) -> dict:
+    """Cancel one of your pending or running tasks: it ends `cancelled`, nothing more is downloaded or
+    charged. A task that has already ended is a 409. (kie.ai has no cancel call: a task already
+    submitted there runs to its end at kie.ai, and its result is ignored.)"""
+    with session_scope() as session:
+        return task_json(generation.cancel_task(session, user, task_id), site_urls(request))
 
 
 @router.delete("/tasks/{task_id}", status_code=204, responses=error_responses(401, 404, 409))

@@ -1,7 +1,11 @@
 """The kie.ai sandbox's HTTP face: the same paths and envelopes as api.kie.ai, under /sandbox/kie.
 
-Faults asked for by prompt markers (services/sandbox_faults.py) are applied here, and the
-callback is POSTed to `callBackUrl` when a job ends, as kie.ai does.
+It serves this app only (services/sandbox_access.py): every call needs the sandbox secret as its
+Bearer key, result files a signature made from it, and callbacks go only to this app's own callback
+route. createTask inputs are checked as kie.ai documents each model (catalog.check_kie_input), with
+kie.ai's 422 envelope for what kie.ai would refuse. Faults asked for by prompt markers
+(services/sandbox_faults.py) are applied here, and the callback is POSTed when a job ends, as kie.ai does.
+Not mounted at all when the operator switches it off (SANDBOX_ENABLED, see README).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 
 from smartspec_app.models import SandboxJob
-from smartspec_app.services import sandbox, sandbox_faults
+from smartspec_app.services import catalog, sandbox, sandbox_access, sandbox_faults
 from smartspec_app.services.db import session_scope
 from smartspec_app.settings import get_settings
 
@@ -33,8 +37,13 @@ def _files_dir():
     return get_settings().data_dir / "sandbox"
 
 
+def _secret() -> str:
+    settings = get_settings()
+    return sandbox_access.sandbox_secret(settings.sandbox_secret, settings.data_dir)
+
+
 def _authorized(authorization: str | None) -> bool:
-    return bool(authorization and authorization.startswith("Bearer ") and len(authorization) > 7)
+    return sandbox_access.is_own_authorization(authorization, _secret())
 
 
 def _timing() -> sandbox.SandboxTiming:
@@ -61,6 +70,15 @@ async def create_task(request: Request, authorization: str | None = Header(None)
         return _envelope(422, "The request body is not JSON")
     if not isinstance(body, dict) or not isinstance(body.get("model"), str) or not isinstance(body.get("input"), dict):
         return _envelope(422, "model (string) and input (object) are required")
+    callback_url = body.get("callBackUrl")
+    if callback_url is not None and not (
+        isinstance(callback_url, str) and sandbox_access.is_own_callback_url(callback_url, get_settings().resolved_internal_url)
+    ):
+        return _envelope(422, "callBackUrl must be this app's own callback route (the sandbox calls nothing else)")
+    try:
+        catalog.check_kie_input(body["model"], body["input"])
+    except catalog.KieInputError as exc:
+        return _envelope(422, str(exc))
     prompt = sandbox.prompt_of(body["input"])
     faults = sandbox_faults.parse_faults(prompt)
     await _maybe_slow(faults)
@@ -71,7 +89,6 @@ async def create_task(request: Request, authorization: str | None = Header(None)
         return _envelope(500, "Server error (sandbox fault [sandbox:500])")
     if fire(prompt, "429", faults):
         return _envelope(429, "Too many requests (sandbox fault [sandbox:429])")
-    callback_url = body.get("callBackUrl") if isinstance(body.get("callBackUrl"), str) else None
 
     def _create() -> SandboxJob:
         with session_scope() as session:
@@ -86,9 +103,12 @@ async def create_task(request: Request, authorization: str | None = Header(None)
 
 
 def _read_record(job_id: str, files_base: str) -> dict | None:
+    secret = _secret()
     with session_scope() as session:
         job = session.get(SandboxJob, job_id)
-        return None if job is None else sandbox.record_info(session, job, _files_dir(), files_base)
+        if job is None:
+            return None
+        return sandbox.record_info(session, job, _files_dir(), files_base, sign=lambda name: sandbox_access.file_signature(name, secret))
 
 
 async def _send_callback(job_id: str, after_seconds: float, files_base: str) -> None:
@@ -101,7 +121,9 @@ async def _send_callback(job_id: str, after_seconds: float, files_base: str) -> 
         with session_scope() as session:
             url = session.get(SandboxJob, job_id).callback_url
         code, msg = (200, "success") if record.get("state") == "success" else (501, record.get("failMsg") or "failed")
-        async with httpx.AsyncClient(timeout=10) as client:
+        if not sandbox_access.is_own_callback_url(url, get_settings().resolved_internal_url):
+            return  # checked at createTask; checked again in case the setting changed since
+        async with httpx.AsyncClient(timeout=10, follow_redirects=False) as client:
             await client.post(url, json={"code": code, "msg": msg, "data": record})
     except Exception as exc:  # a lost callback is what polling is for
         log.warning("sandbox callback for %s failed: %s", job_id, exc)
@@ -139,14 +161,14 @@ async def credit(authorization: str | None = Header(None)) -> JSONResponse:
 
 
 @router.get("/files/{name}", name="sandbox_file")
-async def sandbox_file(name: str) -> Response:
+async def sandbox_file(name: str, sig: str = "") -> Response:
     path = _files_dir() / name
-    if "/" in name or name.startswith(".") or not path.is_file():
+    if not sandbox_access.is_valid_file_signature(name, sig, _secret()) or "/" in name or name.startswith(".") or not path.is_file():
         return JSONResponse({"detail": "expired or unknown file"}, status_code=404)
 
     def _expired() -> bool:
         with session_scope() as session:
-            job = session.get(SandboxJob, name.rsplit(".", 1)[0])
+            job = session.get(SandboxJob, sandbox.job_id_of(name))
             return job is not None and "expired" in sandbox_faults.decode(job.fault)
 
     if await run_in_threadpool(_expired):

@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from smartspec_app.services.errors import ValidationError
+
 TaskType = Literal["image", "video", "speech"]
 TaskStatusName = Literal["pending", "running", "completed", "failed", "cancelled"]
 Visibility = Literal["public", "unlisted", "private"]
@@ -40,6 +42,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         409: "Conflicts with what is stored",
         422: "Invalid input; `details.field` names it",
         429: "Rate limit reached; see Retry-After",
+        503: "No provider can run it now (no kie.ai key and the sandbox switched off)",
     }
     return {status: {"model": ErrorResponse, "description": words.get(status, "Error")} for status in (*statuses, 429)}
 
@@ -62,7 +65,11 @@ class GenerateRequest(BaseModel):
     )
 
     task_type: TaskType
-    model_id: str = Field(min_length=1, max_length=100)
+    model_id: str = Field(
+        min_length=1,
+        max_length=100,
+        description="A model of GET /api/generation/models: `<id>` or `kie-ai/<id>` (answers say `<id>`).",
+    )
     prompt: str = Field(max_length=20_000)
     parameters: dict[str, Any] = Field(default_factory=dict)
 
@@ -178,14 +185,37 @@ class GalleryPage(BaseModel):
 
 
 class ShareRequest(BaseModel):
-    """Share one of your completed generations to the gallery."""
+    """Share one of your completed generations to the gallery: name it by `task_id` or
+    `generation_task_id` (the same thing; give one)."""
 
-    task_id: str = Field(min_length=1, max_length=32)
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "title": "My Amazing Image",
+                "description": "Generated with AI",
+                "generation_task_id": "task_123",
+                "category": "landscape",
+                "tags": ["nature", "sunset"],
+                "visibility": "public",
+            }
+        }
+    )
+
+    task_id: str | None = Field(None, min_length=1, max_length=32, description="The generation task to share.")
+    generation_task_id: str | None = Field(None, min_length=1, max_length=32, description="Same as `task_id`.")
     title: str = Field(min_length=1, max_length=200)
     description: str = Field("", max_length=5000)
     category: str = Field("general", max_length=50)
     tags: list[str] = Field(default_factory=list, max_length=50)
     visibility: Visibility = "public"
+
+    def task_to_share(self) -> str:
+        """The task named by `task_id` or `generation_task_id`; a 422 naming the field otherwise."""
+        if self.task_id is None and self.generation_task_id is None:
+            raise ValidationError("Name the generation to share: task_id (or generation_task_id)", field="task_id")
+        if self.task_id is not None and self.generation_task_id is not None and self.task_id != self.generation_task_id:
+            raise ValidationError("task_id and generation_task_id name different tasks: give one of them", field="generation_task_id")
+        return self.task_id or self.generation_task_id or ""
 
 
 class LikeRequest(BaseModel):

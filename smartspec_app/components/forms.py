@@ -24,6 +24,22 @@ def param_input(field: rx.Var[ParamField]) -> rx.Component:
             rx.select(field.options, value=value, on_change=lambda v: GenerationState.set_param(field.name, v), width="100%"),
         ),
         (
+            "searchable",
+            rx.fragment(
+                rx.input(
+                    value=value,
+                    on_change=lambda v: GenerationState.set_param(field.name, v),
+                    placeholder="Type to search",
+                    custom_attrs={"list": "options-" + field.name, "autocomplete": "off", "aria-label": field.label},
+                    width="100%",
+                ),
+                rx.el.datalist(
+                    rx.foreach(field.option_items, lambda item: rx.el.option(item["label"], value=item["value"])),
+                    id="options-" + field.name,
+                ),
+            ),
+        ),
+        (
             "bool",
             rx.switch(checked=value == "true", on_change=lambda v: GenerationState.set_param(field.name, v)),
         ),

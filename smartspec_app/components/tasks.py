@@ -54,10 +54,33 @@ def current_task_panel() -> rx.Component:
                     align="center",
                 ),
                 rx.progress(value=task.progress, max=100, id="task-progress", width="100%"),
-                rx.text(task.status_detail, id="task-detail", size="2", color_scheme="gray"),
+                rx.hstack(
+                    rx.text(task.status_detail, id="task-detail", size="2", color_scheme="gray"),
+                    rx.spacer(),
+                    rx.cond(
+                        task.active,
+                        rx.button(
+                            rx.icon("square", size=14),
+                            "Cancel",
+                            id="cancel-task",
+                            size="1",
+                            variant="soft",
+                            color_scheme="gray",
+                            on_click=GenerationState.cancel_task(task.id),
+                        ),
+                    ),
+                    width="100%",
+                    align="center",
+                ),
                 rx.cond(
                     task.error_message != "",
-                    rx.callout(task.error_message, color_scheme="red", icon="circle_x", id="task-error", width="100%"),
+                    rx.callout(
+                        task.error_message,
+                        color_scheme=rx.cond(task.status == "cancelled", "gray", "red"),
+                        icon="circle_x",
+                        id="task-error",
+                        width="100%",
+                    ),
                 ),
                 rx.cond(
                     task.status == "completed",

@@ -56,6 +56,13 @@ class RateLimited(SmartSpecError):
         self.retry_after = retry_after
 
 
+class ServiceUnavailable(SmartSpecError):
+    """Nothing can run the request now (e.g. no kie.ai key and the sandbox switched off)."""
+
+    http_status = 503
+    code = "service_unavailable"
+
+
 class ProviderError(SmartSpecError):
     """The generation provider refused or failed; `retryable` says whether to try again."""
 

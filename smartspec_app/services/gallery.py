@@ -46,18 +46,29 @@ log = logging.getLogger(__name__)
 
 APPROVED = "approved"
 PENDING = "pending"
+# The categories people file generated media under (slug: label), in the order pages list them.
 CATEGORIES: dict[str, str] = {
     "general": "General",
+    "landscape": "Landscapes",
+    "nature": "Nature",
+    "animals": "Animals",
+    "portrait": "Portraits",
+    "character": "Characters",
     "art": "Art",
     "illustration": "Illustration",
     "photography": "Photography",
     "anime": "Anime",
     "fantasy": "Fantasy",
     "sci-fi": "Sci-fi",
-    "nature": "Nature",
-    "portrait": "Portraits",
     "architecture": "Architecture",
+    "interior": "Interiors",
+    "product": "Products",
+    "food": "Food",
+    "fashion": "Fashion",
+    "design": "Logos & design",
+    "3d": "3D",
     "abstract": "Abstract",
+    "cinematic": "Cinematic",
     "animation": "Animation",
     "music": "Music",
     "voice": "Voice",
@@ -178,8 +189,13 @@ def clean_description(description: str) -> str:
     return description
 
 
+def normalize_category(category: str | None) -> str:
+    """A category as stored: trimmed and lower-case ("Landscape " -> "landscape")."""
+    return (category or "").strip().lower()
+
+
 def clean_category(category: str) -> str:
-    category = (category or "general").strip().lower()
+    category = normalize_category(category) or "general"
     if category not in CATEGORIES:
         raise ValidationError(f"Unknown category {category!r}; pick one of {', '.join(CATEGORIES)}", field="category")
     return category

@@ -28,7 +28,16 @@ from sqlmodel import Session, col, select
 
 from smartspec_app.models import GalleryItem, GalleryItemTag, User
 from smartspec_app.services.errors import ValidationError
-from smartspec_app.services.gallery import CATEGORIES, LISTED_COLUMNS, MEDIA_TYPES, GalleryEntry, ListedItem, listed_clause, normalize_tag
+from smartspec_app.services.gallery import (
+    CATEGORIES,
+    LISTED_COLUMNS,
+    MEDIA_TYPES,
+    GalleryEntry,
+    ListedItem,
+    listed_clause,
+    normalize_category,
+    normalize_tag,
+)
 
 SORTS = ("trending", "newest", "most_liked", "most_viewed")
 MAX_PAGE_SIZE = 100
@@ -83,8 +92,9 @@ def list_public(
 ) -> GalleryPage:
     """Listed items (see `gallery.listed_clause`), filtered, sorted and paginated in the database."""
     _check_page(page, page_size, sort_by)
-    if category and category not in CATEGORIES:
-        raise ValidationError(f"Unknown category {category!r}", field="category")
+    category = normalize_category(category)
+    if category and category not in CATEGORIES:  # nothing is filed under it: an empty page, not an error
+        return GalleryPage(entries=[], page=page, page_size=page_size, total=0)
     if media_type and media_type not in MEDIA_TYPES:
         raise ValidationError(f"media_type is one of {', '.join(MEDIA_TYPES)}", field="media_type")
     params: dict[str, str | int] = {}

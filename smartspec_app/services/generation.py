@@ -22,7 +22,7 @@ from sqlmodel import Session, col, func, select
 from smartspec_app.models import GenerationTask, TaskStatus, User, utcnow
 from smartspec_app.services import catalog
 from smartspec_app.services.downloads import UrlPolicy, download_result
-from smartspec_app.services.errors import NotFound, PermissionDenied, ProviderError
+from smartspec_app.services.errors import Conflict, NotFound, PermissionDenied, ProviderError
 from smartspec_app.services.providers.base import Provider, ProviderTaskState
 from smartspec_app.services.storage import Storage, generation_key, local_copy, thumbnail_key
 from smartspec_app.services.thumbnails import ThumbnailError, make_thumbnail
@@ -132,10 +132,44 @@ def _claim(session: Session, task_id: str, worker_id: str, lease: timedelta = LE
     return result.rowcount == 1
 
 
-def _save(ctx: WorkerContext, task_id: str, **values: Any) -> None:
+def _save(ctx: WorkerContext, task_id: str, **values: Any) -> bool:
+    """Write a step's result to a task that is still active; False when it no longer is (cancelled
+    meanwhile, say), so a worker never brings an ended task back to life."""
     values.setdefault("updated_at", utcnow())
     with ctx.session_factory() as session:
-        session.exec(update(GenerationTask).where(GenerationTask.id == task_id).values(**values))
+        result = session.exec(
+            update(GenerationTask).where(GenerationTask.id == task_id, col(GenerationTask.status).in_(TaskStatus.ACTIVE)).values(**values)
+        )
+        return result.rowcount == 1
+
+
+def cancel_task(session: Session, user: User, task_id: str) -> GenerationTask:
+    """Stop one of the user's pending or running tasks: it ends `cancelled` and is charged nothing.
+
+    The worker stops at its next step (it only advances active tasks) and never downloads a result
+    for it; a result stored by a step that was already running is deleted again. kie.ai has no
+    cancel call, so a task already submitted there runs to its end at kie.ai; its result is ignored.
+    An ended task is a Conflict. The caller commits."""
+    task = get_task_for_user(session, user, task_id)
+    now = utcnow()
+    result = session.exec(
+        update(GenerationTask)
+        .where(GenerationTask.id == task.id, col(GenerationTask.status).in_(TaskStatus.ACTIVE))
+        .values(
+            status=TaskStatus.CANCELLED,
+            status_detail="Cancelled",
+            error_message="Cancelled by its owner",
+            credits_used=0.0,
+            completed_at=now,
+            updated_at=now,
+            next_check_at=None,
+        )
+    )
+    session.refresh(task)
+    if result.rowcount != 1:
+        raise Conflict(f"This generation has already ended ({task.status}); only a pending or running one can be cancelled")
+    log.info("task %s cancelled by user %s", task.id, user.id)
+    return task
 
 
 def _fail(ctx: WorkerContext, task: GenerationTask, message: str) -> None:
@@ -172,6 +206,8 @@ def advance_task(ctx: WorkerContext, task_id: str) -> float | None:
         task.submitting_since = None  # never confirmed: the create cannot have reached the provider
     try:
         states = asyncio.run(_submit_and_read(ctx, task, ctx.provider_for(task)))
+        if states is None:
+            return None
     except ProviderError as exc:
         if exc.retryable and task.error_count + 1 < MAX_CONSECUTIVE_ERRORS:
             return _reschedule(ctx, task, f"Provider busy, retrying: {exc.message}", errors=task.error_count + 1)
@@ -225,7 +261,7 @@ def _describe(states: list[ProviderTaskState]) -> str:
     return STATUS_WORDS["generating" if any(s.status == "generating" for s in states) else "queued"]
 
 
-def _reschedule(ctx: WorkerContext, task: GenerationTask, detail: str, progress: int | None = None, errors: int = 0) -> float:
+def _reschedule(ctx: WorkerContext, task: GenerationTask, detail: str, progress: int | None = None, errors: int = 0) -> float | None:
     ceiling = POLL_MAX_WITH_CALLBACK if ctx.callback_url(task) else POLL_MAX
     delay = min(ceiling, POLL_FIRST * POLL_FACTOR ** min(task.poll_count, 30))
     values: dict[str, Any] = {
@@ -238,15 +274,16 @@ def _reschedule(ctx: WorkerContext, task: GenerationTask, detail: str, progress:
     }
     if progress is not None:
         values["progress"] = progress
-    _save(ctx, task.id, **values)
-    return delay
+    return delay if _save(ctx, task.id, **values) else None  # None: it ended meanwhile (cancelled)
 
 
-async def _submit_and_read(ctx: WorkerContext, task: GenerationTask, provider: Provider) -> list[ProviderTaskState]:
+async def _submit_and_read(ctx: WorkerContext, task: GenerationTask, provider: Provider) -> list[ProviderTaskState] | None:
+    """Create the task's provider tasks not created yet, then read them all; None when it was cancelled."""
     ids = list(task.provider_task_ids)
     for provider_input in task.provider_inputs[len(ids) :]:
         # Written ahead: if the worker dies during the call, the next one knows a create may exist.
-        _save(ctx, task.id, submitting_since=utcnow())
+        if not _save(ctx, task.id, submitting_since=utcnow()):
+            return None  # cancelled: nothing more is sent to the provider
         try:
             ids.append(await provider.create_task(task.model_id, provider_input, ctx.callback_url(task)))
         except ProviderError as exc:
@@ -276,13 +313,15 @@ def _finish(ctx: WorkerContext, task: GenerationTask, states: list[ProviderTaskS
     Every key is recorded before its upload starts; if anything fails before the row says
     `completed`, those objects are deleted again, so no row ever points at a missing object
     and no half-finished task leaves objects behind."""
-    _save(ctx, task.id, status_detail="Saving the result", progress=max(task.progress, 95))
+    if not _save(ctx, task.id, status_detail="Saving the result", progress=max(task.progress, 95)):
+        return  # cancelled: nothing is downloaded
     stored: list[str] = []
     try:
         keys = _store_results(ctx, task, states, stored)
         stored.append(thumbnail_key(task.id))
         thumb = _make_thumbnail(ctx.storage, task, keys[0])
-        _complete(ctx, task, states, keys, thumb)
+        if not _complete(ctx, task, states, keys, thumb):
+            _discard(ctx.storage, stored)  # cancelled while the result was being stored
     except ProviderError as exc:
         _discard(ctx.storage, stored)
         if exc.retryable:
@@ -305,29 +344,43 @@ def _store_results(ctx: WorkerContext, task: GenerationTask, states: list[Provid
         stored.append(key)
         return key
 
-    for index, state in enumerate(states):
-        for url in state.result_urls[:1]:  # one output per provider task for these models
-            key, _size = download_result(
-                url,
-                task_type=task.task_type,
-                storage=ctx.storage,
-                policy=policy,
-                key_for_ext=lambda ext, i=index: key_for(ext, i),
-                max_bytes=ctx.max_download_bytes,
-                default_ext=model.output_ext,
-            )
-            keys.append(key)
+    urls = [url for state in states for url in state.result_urls[: _outputs_per_task(model, task)]]
+    for index, url in enumerate(urls):
+        key, _size = download_result(
+            url,
+            task_type=task.task_type,
+            storage=ctx.storage,
+            policy=policy,
+            key_for_ext=lambda ext, i=index: key_for(ext, i),
+            max_bytes=ctx.max_download_bytes,
+            default_ext=model.output_ext,
+        )
+        keys.append(key)
     if not keys:
         raise ProviderError("The provider reported success but sent no result file")
     return keys
 
 
-def _complete(ctx: WorkerContext, task: GenerationTask, states: list[ProviderTaskState], keys: list[str], thumb: str | None) -> None:
+def _outputs_per_task(model: catalog.ModelSpec, task: GenerationTask) -> int:
+    """How many results one provider task makes: Imagen 4 Fast's num_images, else one."""
+    if model.outputs_param is None:
+        return 1
+    return int(task.parameters.get(model.outputs_param) or 1)
+
+
+def task_credits(task: GenerationTask) -> float:
+    """What a task costs at kie.ai: its model's published price for its parameters and prompt.
+
+    kie.ai's task record carries no cost, so this is the catalog's price rule for every provider;
+    the sandbox charges the same figures (its tasks say provider "sandbox")."""
     model = catalog.get_model(task.model_id)
-    reported = [s.credits for s in states if s.credits is not None]
-    credits = sum(reported) if reported else (0.0 if task.provider == "sandbox" else model.credits_per_task * len(states))
+    return catalog.request_credits(model, task.parameters, task.prompt, len(task.provider_inputs))
+
+
+def _complete(ctx: WorkerContext, task: GenerationTask, states: list[ProviderTaskState], keys: list[str], thumb: str | None) -> bool:
+    credits = task_credits(task)
     urls = [ctx.storage.url(k) for k in keys]
-    _save(
+    return _save(
         ctx,
         task.id,
         status=TaskStatus.COMPLETED,

@@ -9,10 +9,13 @@ the prompt: see sandbox_faults.
 
 from __future__ import annotations
 
+import json
 import math
+import re
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,14 +23,15 @@ from typing import Any
 from sqlmodel import Session
 
 from smartspec_app.models import SandboxJob, utcnow
-from smartspec_app.services import sandbox_faults, sandbox_render
+from smartspec_app.services import catalog, sandbox_faults, sandbox_render
 
 _render_locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
 
+# Renders are the size asked for: the long side of each resolution/quality tier, the video's frame.
 _ASPECTS = {"auto": (1, 1)}
-_RES_LONG_SIDE = {"1K": 1024, "2K": 1536, "4K": 2048}  # sandbox renders large tiers smaller, to stay quick
-_VIDEO_SIZE = {"480p": (854, 480), "720p": (854, 480), "1080p": (1280, 720)}
+_LONG_SIDE = {"1K": 1024, "2K": 2048, "4K": 4096, "basic": 2048, "high": 4096}
+_VIDEO_SIZE = {"480p": (854, 480), "720p": (1280, 720), "1080p": (1920, 1080)}
 
 
 @dataclass(frozen=True)
@@ -37,11 +41,12 @@ class SandboxTiming:
     speech: float = 3.0
 
     def for_model(self, model: str) -> float:
-        if "text-to-speech" in model or model.startswith("elevenlabs"):
-            return self.speech
-        if "video" in model:
-            return self.video
-        return self.image
+        return {"speech": self.speech, "video": self.video}.get(_task_type(model), self.image)
+
+
+def _task_type(model: str) -> str:
+    found = catalog.CATALOG.get(model)
+    return found.task_type if found is not None else "image"
 
 
 def _lock_for(job_id: str) -> threading.Lock:
@@ -53,7 +58,7 @@ def create_job(session: Session, model: str, input: dict[str, Any], callback_url
     faults = sandbox_faults.parse_faults(prompt_of(input))
     duration = timing.for_model(model) * (3 if "slow" in faults else 1)
     job = SandboxJob(
-        id=f"sandbox_{model.replace('/', '-')}_{int(time.time() * 1000)}_{secrets.token_hex(4)}",
+        id=f"sandbox_{re.sub(r'[^A-Za-z0-9-]', '-', model)}_{int(time.time() * 1000)}_{secrets.token_hex(12)}",
         model=model,
         input=input,
         callback_url=callback_url,
@@ -69,39 +74,66 @@ def prompt_of(input: dict[str, Any]) -> str:
     return str(input.get("prompt") or input.get("text") or "")
 
 
-def _image_size(input: dict[str, Any]) -> tuple[int, int]:
-    ratio = str(input.get("aspect_ratio") or "1:1")
+def _image_size(input: dict[str, Any], default_ratio: str) -> tuple[int, int]:
+    ratio = str(input.get("aspect_ratio") or default_ratio)
     w, h = _ASPECTS.get(ratio) or tuple(int(x) for x in ratio.split(":"))
-    long_side = _RES_LONG_SIDE.get(str(input.get("resolution") or "1K"), 1024)
+    long_side = _LONG_SIDE.get(str(input.get("resolution") or input.get("quality") or "1K"), 1024)
     scale = long_side / max(w, h)
     return max(64, round(w * scale)), max(64, round(h * scale))
 
 
-def _render(job: SandboxJob, files_dir: Path) -> str:
-    """Render the job's output into files_dir; returns the file name."""
+def _default(model: str, name: str, fallback: str) -> str:
+    spec = catalog.CATALOG[model].param(name) if model in catalog.CATALOG else None
+    return str(spec.default) if spec is not None and spec.default is not None else fallback
+
+
+def job_id_of(file_name: str) -> str:
+    """The job a result file belongs to ("<job id>.<ext>" or "<job id>.<n>.<ext>")."""
+    return file_name.split(".", 1)[0]
+
+
+def _render(job: SandboxJob, files_dir: Path) -> list[str]:
+    """Render the job's outputs into files_dir as the model would make them; returns the file names."""
     files_dir.mkdir(parents=True, exist_ok=True)
-    inp = job.input
-    if "text-to-speech" in job.model:
-        data, ext = sandbox_render.render_speech(
-            str(inp.get("text") or ""), str(inp.get("voice") or "Rachel"), float(inp.get("speed") or 1.0)
-        )
-    elif "video" in job.model:
-        width, height = _VIDEO_SIZE.get(str(inp.get("resolution") or "720p"), (854, 480))
-        duration = int(str(inp.get("duration") or "5"))
-        data, ext = sandbox_render.render_video(str(inp.get("prompt") or ""), duration, width, height), "mp4"
+    inp, kind = job.input, _task_type(job.model)
+    if kind == "speech":
+        voice = str(inp.get("voice") or _default(job.model, "voice", "Rachel"))
+        outputs = [sandbox_render.render_speech(str(inp.get("text") or ""), voice, float(inp.get("speed") or 1.0))]
+    elif kind == "video":
+        width, height = _VIDEO_SIZE[str(inp.get("resolution") or _default(job.model, "resolution", "1080p"))]
+        duration = int(str(inp.get("duration") or _default(job.model, "duration", "5")))
+        outputs = [(sandbox_render.render_video(str(inp.get("prompt") or ""), duration, width, height), "mp4")]
     else:
         ext = {"jpg": "jpg", "jpeg": "jpg"}.get(str(inp.get("output_format") or "png"), "png")
-        width, height = _image_size(inp)
-        data = sandbox_render.render_image(str(inp.get("prompt") or ""), width, height, ext)
-    name = f"{job.id}.{ext}"
-    tmp = files_dir / f".{name}.part"
-    tmp.write_bytes(data)
-    tmp.replace(files_dir / name)
-    return name
+        width, height = _image_size(inp, _default(job.model, "aspect_ratio", "1:1"))
+        count = int(str(inp.get("num_images") or "1"))  # Imagen 4 Fast: several images in one task
+        prompt = str(inp.get("prompt") or "")
+        prompts = [prompt] + [f"{prompt} ({i + 1})" for i in range(1, count)]
+        outputs = [(sandbox_render.render_image(text, width, height, ext), ext) for text in prompts]
+    names = []
+    for index, (data, ext) in enumerate(outputs):
+        name = f"{job.id}.{ext}" if index == 0 else f"{job.id}.{index}.{ext}"
+        tmp = files_dir / f".{name}.part"
+        tmp.write_bytes(data)
+        tmp.replace(files_dir / name)
+        names.append(name)
+    return names
 
 
-def record_info(session: Session, job: SandboxJob, files_dir: Path, files_base_url: str) -> dict[str, Any]:
-    """The recordInfo `data` of a job, rendering its result when it is due."""
+def _result_names(job: SandboxJob) -> list[str]:
+    """Every result file of a rendered job (the first is stored on the job)."""
+    if job.result_file is None:
+        return []
+    first = job.result_file
+    stem, ext = first.rsplit(".", 1)
+    count = int(str(job.input.get("num_images") or "1")) if _task_type(job.model) == "image" else 1
+    return [first] + [f"{stem}.{i}.{ext}" for i in range(1, count)]
+
+
+def record_info(
+    session: Session, job: SandboxJob, files_dir: Path, files_base_url: str, sign: Callable[[str], str] = lambda _name: ""
+) -> dict[str, Any]:
+    """The recordInfo `data` of a job, rendering its result when it is due; `sign` makes a file's URL signature."""
     elapsed = (utcnow() - job.created_at).total_seconds()
     fraction = elapsed / job.duration_seconds if job.duration_seconds > 0 else 1.0
     record: dict[str, Any] = {
@@ -129,12 +161,12 @@ def record_info(session: Session, job: SandboxJob, files_dir: Path, files_base_u
         return record | {"state": "fail", "failCode": "501", "failMsg": "Sandbox task failed on request ([sandbox:fail] in the prompt)"}
     if "badresult" in faults:
         return record | {"state": "success", "resultJson": "{not json"}
-    if job.result_file is None or not (files_dir / job.result_file).is_file():
+    if not _rendered(job, files_dir):
         with _lock_for(job.id):
             session.refresh(job)
-            if job.result_file is None or not (files_dir / job.result_file).is_file():
+            if not _rendered(job, files_dir):
                 try:
-                    job.result_file = _render(job, files_dir)
+                    job.result_file = _render(job, files_dir)[0]
                 except Exception as exc:  # a render failure is a failed task, as on the real service
                     job.fail_message = f"Sandbox could not render the output: {exc}"
                 session.add(job)
@@ -146,11 +178,10 @@ def record_info(session: Session, job: SandboxJob, files_dir: Path, files_base_u
         "progress": 100,
         "costTime": int(job.duration_seconds * 1000),
         "completeTime": int(time.time() * 1000),
-        "resultJson": _json({"resultUrls": [f"{files_base_url.rstrip('/')}/{job.result_file}"]}),
+        "resultJson": json.dumps({"resultUrls": [f"{files_base_url.rstrip('/')}/{name}?sig={sign(name)}" for name in _result_names(job)]}),
     }
 
 
-def _json(value: Any) -> str:
-    import json
-
-    return json.dumps(value)
+def _rendered(job: SandboxJob, files_dir: Path) -> bool:
+    names = _result_names(job)
+    return bool(names) and all((files_dir / name).is_file() for name in names)

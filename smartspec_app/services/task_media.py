@@ -40,7 +40,7 @@ def delete_task(session: Session, storage: Storage, user: User, task_id: str) ->
     The caller commits."""
     task = get_task_for_user(session, user, task_id)
     if task.status in TaskStatus.ACTIVE:
-        raise Conflict("This generation is still running; wait for it to finish before deleting it")
+        raise Conflict("This generation is still running; cancel it (or wait for it to finish) before deleting it")
     delete_task_media(storage, task)
     session.exec(update(GalleryItem).where(GalleryItem.task_id == task.id).values(task_id=None))
     session.delete(task)

@@ -19,10 +19,10 @@ from huey import RedisHuey, SqliteHuey, crontab
 from huey.consumer import Consumer
 
 from smartspec_app.models import GenerationTask
-from smartspec_app.services import generation, keys
+from smartspec_app.services import generation, keys, sandbox_access
 from smartspec_app.services.db import session_scope
 from smartspec_app.services.downloads import UrlPolicy
-from smartspec_app.services.errors import ProviderError
+from smartspec_app.services.errors import ProviderError, ServiceUnavailable
 from smartspec_app.services.providers.kie import KieProvider
 from smartspec_app.services.storage import get_storage
 from smartspec_app.settings import get_settings
@@ -51,8 +51,22 @@ def provider_name(user_id: int | None = None) -> str:
     return "kie" if _kie_key(user_id) else "sandbox"
 
 
+def provider_for_new_task(user_id: int) -> str:
+    """provider_name, refusing when that is the sandbox and the operator switched it off."""
+    name = provider_name(user_id)
+    if name == "sandbox" and not get_settings().sandbox_mounted:
+        raise ServiceUnavailable(
+            "No kie.ai key is set for this site (or your account) and the offline sandbox is switched off "
+            "(SANDBOX_ENABLED=false): generation is unavailable until an admin saves a kie.ai key"
+        )
+    return name
+
+
 def sandbox_provider() -> KieProvider:
-    return KieProvider("sandbox", get_settings().sandbox_base_url, max_attempts=3, backoff_base=0.2)
+    """The app's own client of its sandbox: the sandbox secret is its API key."""
+    settings = get_settings()
+    secret = sandbox_access.sandbox_secret(settings.sandbox_secret, settings.data_dir)
+    return KieProvider(secret, settings.sandbox_base_url, max_attempts=3, backoff_base=0.2)
 
 
 def build_provider(task: GenerationTask) -> KieProvider:

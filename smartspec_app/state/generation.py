@@ -29,10 +29,11 @@ HISTORY_SIZE = 20
 class ParamField:
     name: str = ""
     label: str = ""
-    kind: str = "text"
+    kind: str = "text"  # select, searchable (a long list: type to search), number, integer, bool, text
     options: list[str] = dataclasses.field(default_factory=list)
-    minimum: float = 0
-    maximum: float = 0
+    option_items: list[dict[str, str]] = dataclasses.field(default_factory=list)  # {"value", "label"} of a searchable list
+    minimum: float | None = None
+    maximum: float | None = None
     step: float = 1
     help: str = ""
 
@@ -93,13 +94,15 @@ def _views_for_token(token: str) -> list[TaskView] | None:
 
 
 def _field(spec: catalog.ParamSpec) -> ParamField:
+    searchable = spec.kind == "select" and spec.searchable
     return ParamField(
         name=spec.name,
         label=spec.label,
-        kind=spec.kind,
-        options=list(spec.options),
-        minimum=spec.minimum or 0,
-        maximum=spec.maximum or 0,
+        kind="searchable" if searchable else spec.kind,
+        options=[] if searchable else list(spec.options),
+        option_items=[{"value": option, "label": spec.label_of(option)} for option in spec.options] if searchable else [],
+        minimum=spec.minimum,
+        maximum=spec.maximum,
         step=spec.step or (1 if spec.kind == "integer" else 0.05),
         help=spec.help,
     )
@@ -235,7 +238,7 @@ class GenerationState(AuthState):
                     self.model_id,
                     self.prompt,
                     dict(self.param_values),
-                    worker.provider_name(user.id),
+                    worker.provider_for_new_task(user.id),
                 )
         except SmartSpecError as exc:
             self.form_error, self.error_field = exc.message, exc.field or ""
@@ -260,6 +263,22 @@ class GenerationState(AuthState):
         if self.current_task.id == task_id:
             self.current_task = TaskView()
         return rx.toast.success("Generation deleted")
+
+    @rx.event
+    def cancel_task(self, task_id: str):
+        """Cancel one of the user's running tasks (checked on the server)."""
+        user = self._current_user()
+        if user is None:
+            return rx.redirect("/login?next=/generate")
+        try:
+            with session_scope() as session:
+                view = task_view(generation.cancel_task(session, user, task_id))
+        except SmartSpecError as exc:
+            return rx.toast.error(exc.message)
+        self.tasks = [view if t.id == task_id else t for t in self.tasks]
+        if self.current_task.id == task_id:
+            self.current_task = view
+        return rx.toast.info("Generation cancelled")
 
     @rx.event
     def show_task(self, task_id: str):

@@ -17,14 +17,17 @@ from smartspec_app.services.db import session_scope
 from smartspec_app.services.downloads import UrlPolicy
 from smartspec_app.services.providers.kie import KieProvider
 from smartspec_app.settings import reload_settings
+from tests.support.sandbox import sandbox_api_key
 from tests.support.servers import serve
 
 
 @pytest.fixture
 def app_url(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("SANDBOX_SECONDS_IMAGE", "0.5")
+    monkeypatch.setenv("SANDBOX_SECONDS_IMAGE", "2")  # long enough that the first check always finds it running
     reload_settings()
     with serve(build_api()) as url:
+        monkeypatch.setenv("SMARTSPEC_INTERNAL_URL", url)  # the sandbox calls back this app's own route only
+        reload_settings()
         yield url
 
 
@@ -40,7 +43,7 @@ def test_the_sandbox_calls_back_and_the_task_is_rechecked(engine, storage, app_u
     ctx = generation.WorkerContext(
         session_factory=lambda: session_scope(engine),
         storage=storage,
-        provider_for=lambda _n: KieProvider("sandbox", base),
+        provider_for=lambda _n: KieProvider(sandbox_api_key(), base),
         url_policy_for=lambda _n: UrlPolicy(trusted_prefix=base),
         max_download_bytes=10_000_000,
         worker_id="cb",

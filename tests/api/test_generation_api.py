@@ -20,6 +20,7 @@ from smartspec_app.services.providers.kie import KieProvider
 from smartspec_app.services.storage import get_storage
 from smartspec_app.settings import reload_settings
 from tests.support.gallery_data import completed_task, make_user
+from tests.support.sandbox import sandbox_api_key
 from tests.support.servers import serve
 
 TASK_FIELDS = {
@@ -86,7 +87,7 @@ def finish(app_url: str, task_id: str) -> None:
     ctx = generation.WorkerContext(
         session_factory=session_scope,
         storage=get_storage(),
-        provider_for=lambda _task: KieProvider("sandbox", base),
+        provider_for=lambda _task: KieProvider(sandbox_api_key(), base),
         url_policy_for=lambda _name: UrlPolicy(trusted_prefix=base),
         max_download_bytes=10_000_000,
         worker_id="api-test",
@@ -133,6 +134,33 @@ def test_generate_then_follow_the_task_to_its_media(client: httpx.Client, app_ur
     picture = httpx.get(result["output_url"])
     assert picture.status_code == 200 and picture.headers["content-type"] == "image/png"
     assert httpx.get(result["thumbnail_url"]).headers["content-type"] == "image/jpeg"
+
+
+def test_the_specifications_generate_request_works_as_written(client: httpx.Client, app_url: str, session: Session, enqueued) -> None:
+    _id, token = api_token(session, make_user(session))
+    spec_body = """{"task_type": "image", "model_id": "kie-ai/nano-banana-pro", "prompt": "A beautiful sunset over mountains",
+ "parameters": {"width": 1024, "height": 1024, "num_images": 1}}"""
+    response = client.post("/api/generation/generate", content=spec_body, headers={**bearer(token), "Content-Type": "application/json"})
+    assert response.status_code == 202, response.text
+    task = response.json()
+    assert task["model_id"] == "nano-banana-pro"  # the canonical id, as GET /models lists it
+    assert (task["parameters"]["aspect_ratio"], task["parameters"]["resolution"], task["parameters"]["num_images"]) == ("1:1", "1K", 1)
+    finish(app_url, task["id"])
+    done = client.get(f"/api/generation/tasks/{task['id']}", headers=bearer(token)).json()
+    assert done["status"] == "completed" and done["model_id"] == "nano-banana-pro" and len(done["output_urls"]) == 1
+    assert done["credits_used"] == 18
+
+
+def test_no_key_and_the_sandbox_switched_off_is_a_clear_503(app_env: Path, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SANDBOX_ENABLED", "false")
+    reload_settings()
+    _id, token = api_token(session, make_user(session))
+    body = {"task_type": "image", "model_id": "nano-banana-pro", "prompt": "a fox"}
+    with serve(build_api()) as url:
+        response = httpx.post(f"{url}/api/generation/generate", json=body, headers=bearer(token))
+    assert response.status_code == 503 and response.json()["error"]["code"] == "service_unavailable"
+    assert "SANDBOX_ENABLED" in response.json()["error"]["message"]
+    assert session.exec(select(GenerationTask)).all() == []  # nothing saved, nothing queued
 
 
 def test_absolute_urls_use_the_public_base_url(app_env: Path, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:

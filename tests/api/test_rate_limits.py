@@ -20,6 +20,7 @@ from smartspec_app.services.errors import RateLimited
 from smartspec_app.settings import reload_settings
 from tests.services.test_rate_limit import REDIS_URL, needs_redis
 from tests.support.gallery_data import make_user
+from tests.support.sandbox import sandbox_api_key
 from tests.support.servers import serve
 
 
@@ -79,7 +80,9 @@ def test_anonymous_clients_get_429_then_recover(short_anonymous, served: httpx.C
     assert served.post("/api/generation/callback/nope", params={"sig": "x"}).status_code == 403  # checked, not limited
     assert served.get("/media/nothing-here.png").status_code == 404
     assert served.get("/robots.txt").status_code == 200  # server-rendered SEO routes
-    assert served.post("/sandbox/kie/api/v1/jobs/createTask", json={}).status_code != 429
+    assert served.post("/sandbox/kie/api/v1/jobs/createTask", json={}).status_code == 429  # a stranger at the sandbox: limited
+    own = {"Authorization": f"Bearer {sandbox_api_key()}"}
+    assert served.post("/sandbox/kie/api/v1/jobs/createTask", json={}, headers=own).status_code != 429  # the app's own calls
     for path in ("/api/health", "/media/nothing-here.png", "/robots.txt"):
         assert "X-RateLimit-Limit" not in served.get(path).headers, path
 

@@ -104,6 +104,13 @@ def test_speech_and_video_play_in_place(live_app: LiveApp, page: Page, kind: str
     page.get_by_role("radio", name=kind).click()
     expect(page.locator("#model-select")).to_contain_text(model_text)
     page.fill("#prompt", f"A short {kind.lower()} from the sandbox")
+    if kind == "Speech":  # ElevenLabs' whole voice list, searchable: preset names and voice ids
+        voice = page.locator("#param-voice input")
+        expect(voice).to_have_value("Rachel")
+        options = page.locator("#options-voice option")
+        assert options.count() > 100
+        expect(page.locator('#options-voice option[value="pNInz6obpgDQGcFmaJgB"]')).to_have_text("Adam - Dominant, Firm")
+        voice.fill("pNInz6obpgDQGcFmaJgB")
     page.click("#generate-button")
     watch_progress(page, selector, timeout=90)
     page.wait_for_function(ready, timeout=30_000)
@@ -116,9 +123,9 @@ def test_bad_input_gets_a_clear_message_and_writes_nothing(live_app: LiveApp, pa
     page.click("#generate-button")
     expect(page.locator("#form-error")).to_contain_text("Enter a prompt")
 
-    page.fill("#prompt", "x" * 10_000)
+    page.fill("#prompt", "x" * 10_001)
     page.click("#generate-button")
-    expect(page.locator("#form-error")).to_contain_text("5000")
+    expect(page.locator("#form-error")).to_contain_text("10000")
 
     page.fill("#prompt", "a fine prompt")
     page.locator("#param-num_images input").fill("9")

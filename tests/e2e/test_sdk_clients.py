@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e import spec_examples
 from tests.e2e.test_generation_flow import save_screenshot, sign_up
 from tests.sdk_js import tools
 from tests.support.live_app import LiveApp
@@ -88,7 +90,7 @@ def test_python_sdk_generates_waits_and_downloads(api_app: LiveApp, account: dic
     module = load_python_sdk(api_app, account, tmp_path, "smartspec_client_live")
 
     with module.SmartSpecClient() as client:  # the embedded token and base URL
-        started = client.generate_image(PROMPT, aspect_ratio="1:1")
+        started = client.generate_image(PROMPT, aspect_ratio="1:1", wait=False)
         assert started.status in {"pending", "running"}
         seen: list[int] = []
         task = client.wait_for_task(started.id, interval=0.5, timeout=120, on_progress=lambda t: seen.append(t.progress))
@@ -100,9 +102,12 @@ def test_python_sdk_generates_waits_and_downloads(api_app: LiveApp, account: dic
         assert saved.read_bytes() == media.content
         assert task.id in {t.id for t in client.list_tasks(page_size=50).items}
 
-        failing = client.generate_image(f"[sandbox:fail] {PROMPT}")
+        waited = client.generate_image(PROMPT, model="nano-banana-pro", aspect_ratio="4:3", interval=0.5)  # waits by default
+        assert waited.status == "completed" and waited["output_url"] == waited.output_url and waited["parameters"]["aspect_ratio"] == "4:3"
+        assert httpx.get(waited["output_url"], timeout=30).status_code == 200
+
         with pytest.raises(module.TaskFailedError) as failed:
-            client.wait_for_task(failing, interval=0.5, timeout=120)
+            client.generate_image(f"[sandbox:fail] {PROMPT}", interval=0.5, timeout=120)
         assert failed.value.task.status == "failed" and failed.value.task.error_message
 
 
@@ -132,6 +137,8 @@ def test_javascript_sdk_runs_under_node(api_app: LiveApp, account: dict, tmp_pat
     assert out["done"]["status"] == "completed" and out["done"]["outputUrl"].startswith("http")
     assert out["download"]["status"] == 200 and out["download"]["bytes"] > 0
     assert out["listed"] is True
+    assert out["waited"]["status"] == "completed" and out["waited"]["outputUrl"].startswith("http")
+    assert out["waited"]["aspectRatio"] == "4:3"
     assert out["failed"]["error"]["name"] == "TaskFailedError"
 
 
@@ -181,3 +188,84 @@ def test_sdk_page_shows_copies_and_downloads_code_with_a_chosen_token(live_app: 
     page.click("#sdk-tab-react")
     expect(page.locator("#sdk-code-react")).to_contain_text("export function useSmartSpec")
     expect(page.locator("#sdk-code-react")).to_contain_text(token)
+
+
+# ---------------------------------------------------------------------------------------------
+# The specification's examples, verbatim (tests/e2e/spec_examples.py), key and base URL filled in
+# ---------------------------------------------------------------------------------------------
+
+
+def spec_folder(tmp_path: Path, app: LiveApp, *languages: str) -> Path:
+    """A folder holding the SDK files as fetched from the live app (placeholder versions)."""
+    for language in languages:
+        save(tmp_path, fetch_sdk(app, language))
+    return tmp_path
+
+
+def test_the_spec_python_example_runs_as_written(api_app: LiveApp, account: dict, tmp_path: Path) -> None:
+    folder = spec_folder(tmp_path, api_app, "python")
+    script = folder / "example.py"
+    script.write_text(spec_examples.filled_in(spec_examples.PYTHON_EXAMPLE, api_key=account["token"], base_url=api_app.base_url))
+    done = subprocess.run([sys.executable, str(script)], cwd=folder, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-3000:]
+    (line,) = done.stdout.strip().splitlines()
+    assert line.startswith(f"Image URL: {api_app.base_url}/")
+    picture = httpx.get(line.removeprefix("Image URL: "), timeout=30)
+    assert picture.status_code == 200 and picture.headers["content-type"] == "image/png"
+
+
+@pytest.mark.parametrize("module", ["smartspec-client.ts", "smartspec-client.js"])
+def test_the_spec_typescript_example_type_checks_and_runs(api_app: LiveApp, account: dict, tmp_path: Path, module: str) -> None:
+    tools.require_js_tools()
+    folder = spec_folder(tmp_path, api_app, "typescript" if module.endswith(".ts") else "javascript")
+    example = folder / "example.ts"
+    example.write_text(spec_examples.filled_in(spec_examples.TYPESCRIPT_EXAMPLE, api_key=account["token"], base_url=api_app.base_url))
+    if module.endswith(".ts"):
+        checked = tools.typecheck(example)  # tsc --strict: the example and the client it imports
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+    else:
+        checked = tools.typecheck(folder / module, check_js=True)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+    extensions = ".ts" if module.endswith(".ts") else ".js"
+    done = tools.run_node(example, env={"SPEC_EXTENSIONS": extensions})
+    assert done.returncode == 0, done.stderr[-3000:]
+    (line,) = done.stdout.strip().splitlines()
+    assert line.startswith(f"Image URL: {api_app.base_url}/")
+    assert httpx.get(line.removeprefix("Image URL: "), timeout=30).status_code == 200
+
+
+def react_component(folder: Path, name: str, source: str) -> Path:
+    """A .tsx file of `source` exporting `name`, compiled with tsc --strict (with useSmartSpec.ts) to out/."""
+    tsx = folder / f"{name}.tsx"
+    tsx.write_text(f"{source}\nexport {{ {name} }};\n")
+    compiled = tools.compile_tsx(tsx, out_dir=folder / "out")
+    assert compiled.returncode == 0, compiled.stdout + compiled.stderr
+    return folder / "out" / f"{name}.js"
+
+
+def test_the_spec_react_component_shows_the_finished_image(api_app: LiveApp, account: dict, tmp_path: Path) -> None:
+    tools.require_js_tools()
+    folder = spec_folder(tmp_path, api_app, "react")
+    source = spec_examples.filled_in(spec_examples.REACT_EXAMPLE, api_key=account["token"], base_url=api_app.base_url)
+    module = react_component(folder, "ImageGenerator", source)
+    out = tools.run_script("spec_react_check.mjs", {"module": str(module), "component": "ImageGenerator"})
+    assert out["before"] == {"button": "Generate Image", "disabled": False, "img": None, "error": None}
+    assert out["during"]["button"] == "Generating..." and out["during"]["disabled"] is True  # loading until the task ends
+    final = out["final"]
+    assert final["button"] == "Generate Image" and not final["disabled"] and final["error"] is None
+    assert final["img"]["alt"] == "Generated" and final["img"]["src"].startswith(f"{api_app.base_url}/")
+    assert out["download"]["status"] == 200 and out["download"]["type"] == "image/png" and out["download"]["bytes"] > 0
+
+
+def test_the_spec_react_components_error_renders_a_failed_tasks_message(api_app: LiveApp, account: dict, tmp_path: Path) -> None:
+    tools.require_js_tools()
+    folder = spec_folder(tmp_path, api_app, "react")
+    source = spec_examples.filled_in(spec_examples.REACT_EXAMPLE, api_key=account["token"], base_url=api_app.base_url)
+    failing = source.replace("function ImageGenerator", "function FailingGenerator").replace(
+        "'A beautiful landscape'", "'[sandbox:fail] A beautiful landscape'"
+    )
+    module = react_component(folder, "FailingGenerator", failing)
+    out = tools.run_script("spec_react_check.mjs", {"module": str(module), "component": "FailingGenerator"})
+    final = out["final"]
+    assert final["img"] is None and not final["disabled"]
+    assert final["error"].startswith("Error: Task ") and "Sandbox task failed on request" in final["error"]

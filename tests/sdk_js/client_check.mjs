@@ -47,7 +47,7 @@ if (config.mode === "errors") {
 } else if (config.mode === "live") {
   // no apiKey option: the client reads SMARTSPEC_API_KEY from the environment
   const client = new sdk.SmartSpecClient({ baseUrl: config.baseUrl });
-  const started = await client.generateImage(config.prompt, { aspect_ratio: "1:1" });
+  const started = await client.generateImage(config.prompt, { aspect_ratio: "1:1", wait: false });
   const progress = [];
   const done = await client.waitForTask(started, { intervalMs: 400, timeoutMs: 120000, onProgress: (t) => progress.push(t.progress) });
   out.started = { id: started.id, status: started.status, taskType: started.taskType };
@@ -55,8 +55,10 @@ if (config.mode === "errors") {
   out.progress = progress;
   out.download = await download(done.outputUrl);
   out.listed = (await client.listTasks(1, 50)).items.some((t) => t.id === done.id);
-  const failing = await client.generateImage(`[sandbox:fail] ${config.prompt}`);
-  out.failed = await attempt(() => client.waitForTask(failing, { intervalMs: 400, timeoutMs: 120000 }));
+  // one options object, resolved when the task has finished
+  const waited = await client.generateImage({ prompt: config.prompt, model: "nano-banana-pro", aspect_ratio: "4:3", intervalMs: 400 });
+  out.waited = { status: waited.status, outputUrl: waited.outputUrl, aspectRatio: waited.parameters.aspect_ratio };
+  out.failed = await attempt(() => client.generateImage(`[sandbox:fail] ${config.prompt}`, { intervalMs: 400, timeoutMs: 120000 }));
 } else {
   throw new Error(`unknown mode ${config.mode}`);
 }

@@ -16,7 +16,8 @@ function Probe() {
   hook = useSmartSpec({ apiKey: config.apiKey, baseUrl: config.baseUrl, pollIntervalMs: 300, waitTimeoutMs: 120000 });
   renders.push({
     loading: hook.loading,
-    error: hook.error ? hook.error.name : null,
+    error: hook.errorDetail ? hook.errorDetail.name : null,
+    errorText: hook.error,
     status: hook.result ? hook.result.status : null,
     progress: hook.progress,
   });
@@ -32,7 +33,7 @@ await new Promise((resolve) => setTimeout(resolve, 50)); // let the last state u
 const out = {
   renders,
   returned: returned ? { status: returned.status, outputUrl: returned.outputUrl } : null,
-  final: { loading: hook.loading, error: hook.error ? { name: hook.error.name, status: hook.error.status } : null, result: hook.result ? { status: hook.result.status, outputUrl: hook.result.outputUrl } : null },
+  final: { loading: hook.loading, error: hook.errorDetail ? { name: hook.errorDetail.name, status: hook.errorDetail.status, text: hook.error } : null, result: hook.result ? { status: hook.result.status, outputUrl: hook.result.outputUrl } : null },
 };
 if (out.final.result?.outputUrl) {
   const response = await fetch(out.final.result.outputUrl);

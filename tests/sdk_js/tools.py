@@ -66,10 +66,41 @@ def typecheck(*files: Path, check_js: bool = False) -> subprocess.CompletedProce
     )
 
 
+def compile_tsx(*files: Path, out_dir: Path) -> subprocess.CompletedProcess:
+    """tsc --strict on TypeScript/TSX files, emitting ES modules (JSX for React 17+) into `out_dir`."""
+    flags = [f for f in TSC_FLAGS if f != "--noEmit"]
+    return subprocess.run(
+        [node_binary(), str(TSC), *flags, "--jsx", "react-jsx", "--outDir", str(out_dir), *map(str, files)],
+        cwd=files[0].parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def run_node(script: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 240) -> subprocess.CompletedProcess:
+    """node on a file, with imports written for bundlers (no extension) resolved (resolve_extensionless.mjs)."""
+    return subprocess.run(
+        [node_binary(), "--no-warnings", "--import", (SDK_JS_DIR / "resolve_extensionless.mjs").as_uri(), str(script), *args],
+        cwd=script.parent,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+
+
 def run_script(script: str, config: dict, *, env: dict[str, str] | None = None, timeout: float = 240) -> dict:
     """Run tests/sdk_js/<script> with node; its one JSON line, parsed."""
     done = subprocess.run(
-        [node_binary(), "--no-warnings", str(SDK_JS_DIR / script), json.dumps(config)],
+        [
+            node_binary(),
+            "--no-warnings",
+            "--import",
+            (SDK_JS_DIR / "resolve_extensionless.mjs").as_uri(),
+            str(SDK_JS_DIR / script),
+            json.dumps(config),
+        ],
         cwd=SDK_JS_DIR,
         capture_output=True,
         text=True,

@@ -17,10 +17,11 @@ from smartspec_app.models import GenerationTask, SandboxJob, TaskStatus, User, u
 from smartspec_app.services import auth, generation
 from smartspec_app.services.db import session_scope
 from smartspec_app.services.downloads import UrlPolicy
-from smartspec_app.services.errors import ValidationError
+from smartspec_app.services.errors import Conflict, NotFound, ValidationError
 from smartspec_app.services.providers.kie import KieProvider
 from smartspec_app.services.storage import LocalStorage
 from smartspec_app.settings import reload_settings
+from tests.support.sandbox import sandbox_api_key
 from tests.support.servers import serve
 
 
@@ -45,7 +46,7 @@ def make_ctx(engine, storage: LocalStorage, sandbox_url: str, worker_id: str = "
     return generation.WorkerContext(
         session_factory=lambda: session_scope(engine),
         storage=storage,
-        provider_for=lambda _name: KieProvider("sandbox", base, backoff_base=0.01),
+        provider_for=lambda _name: KieProvider(sandbox_api_key(), base, backoff_base=0.01),
         url_policy_for=lambda _name: UrlPolicy(trusted_prefix=base),
         max_download_bytes=50_000_000,
         worker_id=worker_id,
@@ -88,7 +89,7 @@ def test_image_task_runs_to_completion_and_is_stored(engine, storage, sandbox_ur
     with Image.open(storage.path(f"thumbnails/{task_id}_thumb.jpg")) as thumb:
         assert max(thumb.size) == 512
     assert task.started_at and task.completed_at and task.provider_task_id
-    assert task.credits_used == 0  # the sandbox costs nothing
+    assert task.credits_used == 18  # kie.ai's price of a 1K Nano Banana Pro image, charged by the sandbox too
 
 
 def test_num_images_makes_one_provider_task_each(engine, storage, sandbox_url, user) -> None:
@@ -100,6 +101,25 @@ def test_num_images_makes_one_provider_task_each(engine, storage, sandbox_url, u
     assert all(storage.exists(k) for k in task.output_keys)
     with Session(engine) as s:
         assert len(s.exec(select(SandboxJob)).all()) == 3
+
+
+def test_imagen_4_fast_makes_its_images_in_one_provider_task(engine, storage, sandbox_url, user) -> None:
+    task_id = start(engine, user, "image", "google/imagen4-fast", "Three foxes", {"num_images": 3})
+    run_to_end(make_ctx(engine, storage, sandbox_url), task_id)
+    task = load(engine, task_id)
+    assert task.status == TaskStatus.COMPLETED, task.error_message
+    assert len(task.provider_task_ids) == 1 and len(task.output_keys) == 3 == len(set(task.output_keys))
+    assert all(storage.exists(k) for k in task.output_keys)
+    assert task.credits_used == 4  # priced per request
+    for key in task.output_keys:
+        with Image.open(storage.path(key)) as img:
+            assert img.size == (1024, 576)  # Imagen 4 Fast's default 16:9
+
+
+def test_credits_follow_the_price_rules_of_the_parameters(engine, storage, sandbox_url, user) -> None:
+    task_id = start(engine, user, "image", "flux-2/pro-text-to-image", "Two foxes", {"num_images": 2, "resolution": "2K"})
+    run_to_end(make_ctx(engine, storage, sandbox_url), task_id)
+    assert load(engine, task_id).credits_used == 14  # 7 credits per 2K image, two kie.ai tasks
 
 
 @pytest.mark.parametrize(
@@ -299,3 +319,72 @@ def test_a_create_that_never_left_is_sent_once_after_the_confirmation_window(eng
     task = load(engine, task_id)
     assert task.status == TaskStatus.COMPLETED, task.error_message
     assert sandbox_jobs(engine) == 1 and len(task.provider_task_ids) == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Cancel
+# ---------------------------------------------------------------------------------------------
+
+
+def cancel(engine, user: User, task_id: str) -> GenerationTask:
+    with session_scope(engine) as s:
+        return generation.cancel_task(s, user, task_id)
+
+
+def stored_outputs(storage: LocalStorage) -> list[Path]:
+    return [p for p in storage.path("generations").rglob("*") if p.is_file()] if storage.path("generations").exists() else []
+
+
+def test_a_pending_task_cancelled_before_the_worker_sends_nothing(engine, storage, sandbox_url, user) -> None:
+    task_id = start(engine, user, "image", "nano-banana-pro", "Never mind")
+    cancelled = cancel(engine, user, task_id)
+    assert (cancelled.status, cancelled.status_detail, cancelled.credits_used) == (TaskStatus.CANCELLED, "Cancelled", 0)
+    assert cancelled.completed_at is not None and cancelled.error_message
+    assert generation.advance_task(make_ctx(engine, storage, sandbox_url), task_id) is None  # the worker stops
+    with Session(engine) as s:
+        assert s.exec(select(SandboxJob)).all() == []  # nothing was sent to the provider
+    assert load(engine, task_id).status == TaskStatus.CANCELLED
+
+
+def test_a_running_task_cancelled_is_never_downloaded_nor_charged(engine, storage, sandbox_url, user, monkeypatch) -> None:
+    monkeypatch.setenv("SANDBOX_SECONDS_IMAGE", "2.5")  # still running at the first check, however busy the machine
+    reload_settings()
+    ctx = make_ctx(engine, storage, sandbox_url)
+    task_id = start(engine, user, "image", "nano-banana-pro", "Stop it")
+    assert generation.advance_task(ctx, task_id) is not None  # submitted, running at the provider
+    assert load(engine, task_id).status == TaskStatus.RUNNING
+    cancel(engine, user, task_id)
+    time.sleep(2.7)  # the provider's job has finished by now
+    assert generation.advance_task(ctx, task_id) is None
+    task = load(engine, task_id)
+    assert task.status == TaskStatus.CANCELLED and task.credits_used == 0 and task.output_keys == [] and task.output_url is None
+    assert stored_outputs(storage) == []
+
+
+def test_a_cancel_while_the_result_is_stored_deletes_it_again(engine, storage, sandbox_url, user, monkeypatch) -> None:
+    ctx = make_ctx(engine, storage, sandbox_url)
+    task_id = start(engine, user, "image", "nano-banana-pro", "Just too late")
+    real = generation._make_thumbnail
+
+    def thumbnail_then_cancel(storage_, task, key):
+        made = real(storage_, task, key)
+        cancel(engine, user, task_id)  # the user clicks Cancel while the worker stores the result
+        return made
+
+    monkeypatch.setattr(generation, "_make_thumbnail", thumbnail_then_cancel)
+    run_to_end(ctx, task_id)
+    task = load(engine, task_id)
+    assert task.status == TaskStatus.CANCELLED and task.output_keys == [] and task.credits_used == 0
+    assert stored_outputs(storage) == [] and not storage.exists(f"thumbnails/{task_id}_thumb.jpg")
+
+
+def test_only_the_owner_cancels_and_only_an_active_task(engine, storage, sandbox_url, user) -> None:
+    task_id = start(engine, user, "image", "nano-banana-pro", "Mine")
+    with session_scope(engine) as s:
+        stranger = auth.create_user(s, "stranger@example.com", "a long password")
+    with pytest.raises(NotFound):
+        cancel(engine, stranger, task_id)
+    run_to_end(make_ctx(engine, storage, sandbox_url), task_id)
+    with pytest.raises(Conflict, match="already ended \\(completed\\)"):
+        cancel(engine, user, task_id)
+    assert load(engine, task_id).status == TaskStatus.COMPLETED

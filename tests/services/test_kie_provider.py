@@ -199,10 +199,44 @@ async def test_empty_record_is_an_error(mock: respx.MockRouter, provider: KiePro
         await provider.get_task("task_1")
 
 
-def test_reported_credits_are_kept() -> None:
-    assert parse_record({"state": "waiting", "credits": 12}).credits == 12.0
-    assert parse_record({"state": "waiting", "costCredits": 3.5}).credits == 3.5
+def test_only_the_creditsconsumed_some_families_add_is_kept_as_the_providers_figure() -> None:
+    # recordInfo documents no credits field: what a task costs comes from the catalog (generation.task_credits)
+    assert (
+        parse_record({"state": "success", "resultJson": '{"resultUrls": ["https://x.test/a.png"]}', "creditsConsumed": 12}).credits == 12.0
+    )
+    assert parse_record({"state": "waiting", "credits": 12, "costCredits": 3.5}).credits is None
+    assert parse_record({"state": "waiting", "creditsConsumed": True}).credits is None
     assert parse_record({"state": "waiting"}).credits is None
+
+
+async def test_record_info_message_is_read_as_well_as_msg(mock: respx.MockRouter, provider: KieProvider) -> None:
+    mock.get(RECORD).respond(200, json={"code": 404, "message": "Task not found", "data": None})
+    with pytest.raises(ProviderError) as info:
+        await provider.get_task("task_1")
+    assert "Task not found" in info.value.message and info.value.provider_code == 404
+
+
+async def test_a_408_upstream_timeout_is_retried_with_a_clear_message(mock: respx.MockRouter, provider: KieProvider) -> None:
+    body = {"code": 408, "message": "Upstream is currently experiencing service issues.", "data": None}
+    route = mock.get(RECORD).mock(
+        side_effect=[httpx.Response(200, json=body), httpx.Response(408, json=body), httpx.Response(200, json=record(state="generating"))]
+    )
+    state = await provider.get_task("task_1")
+    assert state.status == "generating" and route.call_count == 3
+    mock.get(RECORD).respond(200, json=body)
+    with pytest.raises(ProviderError) as info:
+        await provider.get_task("task_1")
+    assert info.value.retryable and info.value.provider_code == 408
+    assert "no result for over 10 minutes" in info.value.message and "Upstream is currently experiencing" in info.value.message
+
+
+async def test_a_record_not_there_yet_reads_as_queued(mock: respx.MockRouter, provider: KieProvider) -> None:
+    mock.get(RECORD).respond(200, json={"code": 422, "msg": "recordInfo is null", "data": None})
+    state = await provider.get_task("task_1")
+    assert state.status == "queued"
+    mock.get(RECORD).respond(200, json={"code": 422, "msg": "taskId is invalid", "data": None})
+    with pytest.raises(ProviderError):
+        await provider.get_task("task_1")
 
 
 # ---------------------------------------------------------------- credits
@@ -224,8 +258,8 @@ async def test_unreadable_credit_balance_is_an_error(mock: respx.MockRouter, pro
 
 # ---------------------------------------------------------------- envelope codes
 
-CODES = [401, 402, 404, 422, 429, 455, 500, 501, 505]
-RETRYABLE = {429, 455, 500}
+CODES = [401, 402, 404, 408, 422, 429, 433, 455, 500, 501, 505]
+RETRYABLE = {408, 429, 455, 500}
 
 
 @pytest.mark.parametrize("code", CODES)

@@ -23,6 +23,7 @@ from smartspec_app.services.downloads import UrlPolicy
 from smartspec_app.services.providers.kie import KieProvider
 from smartspec_app.services.storage import LocalStorage
 from smartspec_app.settings import reload_settings
+from tests.support.sandbox import sandbox_api_key
 from tests.support.servers import serve
 
 MAX_ATTEMPTS = 3
@@ -62,7 +63,7 @@ def run(
 ):
     transport = CountingTransport()
     base = f"{sandbox_url}/sandbox/kie"
-    provider = KieProvider("sandbox", base, timeout=timeout, max_attempts=MAX_ATTEMPTS, backoff_base=0.01, transport=transport)
+    provider = KieProvider(sandbox_api_key(), base, timeout=timeout, max_attempts=MAX_ATTEMPTS, backoff_base=0.01, transport=transport)
     ctx = generation.WorkerContext(
         session_factory=lambda: session_scope(engine),
         storage=storage,

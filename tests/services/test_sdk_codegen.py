@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from smartspec_app.api import build_api
 from smartspec_app.models import User
-from smartspec_app.services import keys, sdk_codegen
+from smartspec_app.services import auth, keys, sdk_codegen
 from smartspec_app.services.errors import AuthenticationError, NotFound, ValidationError
 from smartspec_app.settings import reload_settings
 from tests.sdk_js import tools
@@ -207,7 +207,6 @@ def test_route_embeds_the_callers_own_token_only(site: str, session: Session) ->
     assert error({"include_api_key": "true", "token_id": token_id}) == (401, "unauthenticated")
     assert error({"include_api_key": "true", "token_id": token_id}, {"Authorization": "Bearer ssp_wrong"}) == (401, "unauthenticated")
     assert error({"include_api_key": "true", "token_id": token_id}, {"Authorization": f"Bearer {stranger_plain}"}) == (404, "not_found")
-    assert error({"include_api_key": "true"}, mine) == (422, "validation_error")
     assert error({"token_id": token_id}, mine) == (422, "validation_error")
     assert error({"include_api_key": "true", "token_id": "abc"}, mine)[0] == 422
     keys.revoke_api_token(session, owner, token_id)
@@ -219,6 +218,39 @@ def test_route_embeds_the_callers_own_token_only(site: str, session: Session) ->
     )
     unknown = httpx.get(f"{site}/api/generation/sdk/cobol")
     assert unknown.status_code == 404 and "python, javascript, typescript, react" in unknown.json()["error"]["message"]
+
+
+def test_include_api_key_embeds_the_api_token_the_caller_authenticates_with(site: str, session: Session) -> None:
+    """The spec's `GET /api/generation/sdk/{language}?include_api_key=true` with `Authorization: Bearer <token>`."""
+    owner = make_user(session)
+    _first_id, first = new_token(session, owner, "first")
+    second_id, second = new_token(session, owner, "second")
+    for language in ("python", "javascript", "react", "typescript"):
+        answer = httpx.get(f"{site}/api/generation/sdk/{language}?include_api_key=true", headers={"Authorization": f"Bearer {first}"})
+        assert answer.status_code == 200, answer.text
+        assert first in answer.json()["code"] and second not in answer.json()["code"]
+        assert answer.json()["includes_api_key"] is True and answer.headers["cache-control"] == "no-store"
+    # token_id still chooses another of one's own tokens
+    chosen = httpx.get(
+        f"{site}/api/generation/sdk/python",
+        params={"include_api_key": "true", "token_id": second_id},
+        headers={"Authorization": f"Bearer {first}"},
+    )
+    assert chosen.status_code == 200 and second in chosen.json()["code"] and first not in chosen.json()["code"]
+
+
+def test_include_api_key_with_a_browser_session_needs_a_token_id(site: str, session: Session) -> None:
+    owner = make_user(session)
+    token_id, plain = new_token(session, owner)
+    login = auth.login(session, owner.email, "a long password")
+    session.commit()
+    browser = {"Authorization": f"Bearer {login.token}"}
+    refused = httpx.get(f"{site}/api/generation/sdk/python", params={"include_api_key": "true"}, headers=browser)
+    assert refused.status_code == 422
+    error = refused.json()["error"]
+    assert error["details"]["field"] == "token_id" and "token_id" in error["message"] and login.token not in refused.text
+    chosen = httpx.get(f"{site}/api/generation/sdk/python", params={"include_api_key": "true", "token_id": token_id}, headers=browser)
+    assert chosen.status_code == 200 and plain in chosen.json()["code"] and login.token not in chosen.json()["code"]
 
 
 def test_generated_python_client_maps_real_error_answers(
@@ -247,11 +279,18 @@ def test_generated_python_client_maps_real_error_answers(
     with pytest.raises(sdk.NotFoundError):
         client.get_task("no-such-task")
 
-    started = client.generate_image("A lighthouse at dawn", aspect_ratio="1:1")  # no worker here: it stays pending
+    started = client.generate_image("A lighthouse at dawn", aspect_ratio="1:1", wait=False)  # no worker here: it stays pending
     assert started.status == "pending" and started.task_type == "image" and started.model_id == "nano-banana-pro"
+    assert started["status"] == "pending" and started["id"] == started.id and "output_url" in started
+    with pytest.raises(KeyError):
+        started["no_such_field"]
     with pytest.raises(sdk.TaskTimeoutError) as slow:
         client.wait_for_task(started, interval=0.2, timeout=0.5)
     assert isinstance(slow.value, TimeoutError) and slow.value.task.id == started.id
+    with pytest.raises(sdk.TaskTimeoutError):  # generate_* wait by default, with wait_for_task's timeout
+        client.generate_image("A lighthouse at dusk", model="kie-ai/nano-banana-pro", interval=0.2, timeout=0.5)
+    with pytest.raises(ValueError, match="different models"):
+        client.generate_image("a fox", model="nano-banana-pro", model_id="google/imagen4")
 
     with pytest.raises(sdk.RateLimitError) as limited:
         for _ in range(30):
@@ -296,6 +335,10 @@ def test_react_hook_reports_an_error_and_stops_loading(site: str, tmp_path: Path
     module = tools.write_sdk(tmp_path, "react", site)
     out = tools.run_script("hook_check.mjs", {"module": str(module), "baseUrl": site, "apiKey": "ssp_not-a-real-token", "prompt": "a fox"})
     assert out["returned"] is None
-    assert out["final"] == {"loading": False, "error": {"name": "AuthenticationError", "status": 401}, "result": None}
-    assert out["renders"][0] == {"loading": False, "error": None, "status": None, "progress": 0}
+    assert out["final"] == {
+        "loading": False,
+        "error": {"name": "AuthenticationError", "status": 401, "text": "Invalid API token"},  # `error` is text for JSX
+        "result": None,
+    }
+    assert out["renders"][0] == {"loading": False, "error": None, "errorText": None, "status": None, "progress": 0}
     assert any(r["loading"] for r in out["renders"])  # it showed the request in flight

@@ -26,6 +26,7 @@ from smartspec_app.services.sandbox_render import ffmpeg_path
 from smartspec_app.services.storage import LocalStorage, Storage, gallery_key, gallery_thumbnail_key, thumbnail_key
 from smartspec_app.services.storage_r2 import R2Storage
 from smartspec_app.settings import reload_settings
+from tests.support.sandbox import sandbox_api_key
 from tests.support.servers import serve
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ def make_ctx(engine, storage: Storage, sandbox_url: str, max_bytes: int = 50_000
     return generation.WorkerContext(
         session_factory=lambda: session_scope(engine),
         storage=storage,
-        provider_for=lambda _name: KieProvider("sandbox", base, backoff_base=0.01),
+        provider_for=lambda _name: KieProvider(sandbox_api_key(), base, backoff_base=0.01),
         url_policy_for=lambda _name: UrlPolicy(trusted_prefix=base),
         max_download_bytes=max_bytes,
         worker_id="media-test",

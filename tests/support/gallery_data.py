@@ -40,10 +40,16 @@ def make_user(session: Session, name: str | None = None) -> User:
 
 
 def completed_task(
-    session: Session, storage: Storage, user: User, task_type: str = "image", prompt: str = "A lighthouse at dawn"
+    session: Session,
+    storage: Storage,
+    user: User,
+    task_type: str = "image",
+    prompt: str = "A lighthouse at dawn",
+    *,
+    task_id: str | None = None,
 ) -> GenerationTask:
     """A finished task whose output (and thumbnail) really exist in `storage`."""
-    task_id = new_id()
+    task_id = task_id or new_id()
     key = generation_key(task_type, user.id, task_id, EXTS[task_type])
     storage.save_bytes(key, png_bytes() if task_type == "image" else b"\x00fake media bytes" * 64)
     thumb = thumbnail_key(task_id)

@@ -22,8 +22,10 @@ KIE_CODES: dict[int, tuple[str, bool]] = {
     401: ("The kie.ai API key is missing or wrong", False),
     402: ("The kie.ai account has insufficient credits", False),
     404: ("kie.ai does not know this task or endpoint", False),
+    408: ("kie.ai's upstream model gave no result for over 10 minutes (an upstream timeout; retrying)", True),
     422: ("kie.ai rejected the input", False),
     429: ("kie.ai is rate limiting requests", True),
+    433: ("This kie.ai sub-key has used up its limit", False),
     455: ("kie.ai is under maintenance", True),
     500: ("kie.ai had a server error", True),
     501: ("kie.ai failed to generate", False),
@@ -31,6 +33,8 @@ KIE_CODES: dict[int, tuple[str, bool]] = {
 }
 
 _AMBIGUOUS_HTTP = (500, 504)  # the gateway may have passed the request on before failing
+
+RECORD_NOT_READY = "recordInfo is null"  # kie.ai's 422 for a task whose record does not exist yet
 
 _STATES = {"waiting": "queued", "queuing": "queued", "generating": "generating", "success": "success", "fail": "failed"}
 
@@ -117,7 +121,7 @@ class KieProvider:
                 retryable=response.status_code >= 500,
             )
         code = body.get("code")
-        msg = str(body.get("msg") or "")
+        msg = str(body.get("msg") or body.get("message") or "")  # recordInfo's example says `message`
         if code == 200:
             return body.get("data")
         code_int = code if isinstance(code, int) else response.status_code
@@ -135,7 +139,12 @@ class KieProvider:
         return str(task_id)
 
     async def get_task(self, provider_task_id: str) -> ProviderTaskState:
-        data = await self._request("GET", "/api/v1/jobs/recordInfo", params={"taskId": provider_task_id})
+        try:
+            data = await self._request("GET", "/api/v1/jobs/recordInfo", params={"taskId": provider_task_id})
+        except ProviderError as exc:
+            if exc.provider_code == 422 and RECORD_NOT_READY in exc.message:  # just created: no record yet
+                return ProviderTaskState("queued", raw_state="recordInfo is null")
+            raise
         if not isinstance(data, dict):
             raise ProviderError("kie.ai returned an empty task record")
         return parse_record(data)
@@ -177,13 +186,15 @@ def parse_record(data: dict[str, Any]) -> ProviderTaskState:
         urls, problem = _result_urls(data.get("resultJson"))
         if problem:
             return ProviderTaskState("failed", error_message=problem, raw_state=raw_state)
-    credits = data.get("credits") or data.get("costCredits")
+    # Not in kie.ai's documented record; some families are seen to add it. Kept as the provider's own
+    # figure only: what a task costs is the catalog's price (generation.task_credits).
+    credits = data.get("creditsConsumed")
     return ProviderTaskState(
         status=status,
         progress=progress_int,
         result_urls=urls,
         error_code=str(data.get("failCode") or ""),
         error_message=str(data.get("failMsg") or ""),
-        credits=float(credits) if isinstance(credits, (int, float)) else None,
+        credits=float(credits) if isinstance(credits, (int, float)) and not isinstance(credits, bool) else None,
         raw_state=raw_state,
     )
