@@ -21,13 +21,13 @@ FACEBOOK_LOGO = (
 )
 
 
-def brand_icon(path: str, size: int = 16, class_name: str = "") -> rx.Component:
+def brand_icon(path: str, size: int = 16) -> rx.Component:
     """A 24×24 single-path mark scaled to `size` pixels; decorative (the button beside it has a label)."""
     return rx.el.svg(
         rx.el.path(d=path),
         view_box="0 0 24 24",
         width=size,
         height=size,
-        class_name=("brand-icon " + class_name).strip(),
+        class_name="brand-icon",
         custom_attrs={"fill": "currentColor", "aria-hidden": "true", "focusable": "false"},
     )
