@@ -8,8 +8,8 @@ import os
 
 import reflex as rx
 
+import smartspec_app.models  # noqa: F401  (declares the tables; see below)
 from smartspec_app.api import build_api
-from smartspec_app.models import ALL_TABLES
 from smartspec_app.pages.account import account_page
 from smartspec_app.pages.admin import admin_page
 from smartspec_app.pages.admin_analytics import admin_analytics_page
@@ -34,8 +34,10 @@ from smartspec_app.state.sdk import SdkState
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-for table in ALL_TABLES:  # so `reflex db makemigrations` sees our SQLModel tables
-    rx.ModelRegistry.register(table)
+# No rx.ModelRegistry.register(...) for our tables: `reflex db` reads the registry, which always holds
+# rx.Model, whose metadata is SQLModel.metadata, where every table of models.py already is. Registering
+# the table classes made Reflex merge that one metadata once per class, and SQLAlchemy warned
+# "Table ... already exists within the given MetaData" for every table at every start.
 
 
 def _point_worker_at_this_backend() -> None:
@@ -59,10 +61,7 @@ async def task_consumer():
 
 _point_worker_at_this_backend()
 
-app = rx.App(
-    theme=rx.theme(accent_color="violet", radius="large"),
-    api_transformer=build_api(),
-)
+app = rx.App(api_transformer=build_api())  # the theme is RadixThemesPlugin's, in rxconfig.py
 app.register_lifespan_task(task_consumer)
 app.add_page(index_page, route="/", title="SmartSpec Pro — AI images, video and speech", on_load=AuthState.load_user)
 app.add_page(signup_page, route="/signup", title="Sign up · SmartSpec Pro", on_load=AuthState.clear_auth_error)

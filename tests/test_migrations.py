@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, inspect
 from sqlmodel import SQLModel
 
 import smartspec_app.models  # noqa: F401  (registers the tables)
+from tests.support.build_warnings import project_warnings
 from tests.support.live_app import PROJECT_ROOT, VENV_BIN
 
 
@@ -18,6 +19,7 @@ def test_migrations_match_the_models(db_url: str, tmp_path) -> None:
     env = {**os.environ, "DATABASE_URL": db_url, "DATA_DIR": str(tmp_path), "PATH": f"{VENV_BIN}:{os.environ['PATH']}"}
     done = subprocess.run([str(VENV_BIN / "reflex"), "db", "migrate"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+    assert project_warnings(done.stdout + done.stderr) == []  # e.g. no SAWarning from tables registered twice
     engine = create_engine(db_url)
     try:
         tables = set(inspect(engine).get_table_names())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from smartspec_app.components.brand_icons import FACEBOOK_LOGO, X_LOGO, brand_icon
 from smartspec_app.state.gallery import SORT_LABELS, GalleryCard, GalleryState
 from smartspec_app.state.gallery_item import GalleryItemState
 
@@ -137,9 +138,9 @@ def like_button() -> rx.Component:
     )
 
 
-def _share_link(label: str, icon: str, href: rx.Var[str], element_id: str) -> rx.Component:
+def _share_link(label: str, icon: rx.Component, href: rx.Var[str], element_id: str) -> rx.Component:
     return rx.link(
-        rx.button(rx.icon(icon, size=16), label, variant="soft", size="2"),
+        rx.button(icon, label, variant="soft", size="2"),
         href=href,
         is_external=True,
         id=element_id,
@@ -149,9 +150,9 @@ def _share_link(label: str, icon: str, href: rx.Var[str], element_id: str) -> rx
 def share_buttons() -> rx.Component:
     return rx.hstack(
         rx.button(rx.icon("link", size=16), "Copy link", variant="soft", size="2", id="copy-link", on_click=GalleryItemState.copy_link),
-        _share_link("X", "twitter", GalleryItemState.share_x_url, "share-x"),
-        _share_link("Facebook", "facebook", GalleryItemState.share_facebook_url, "share-facebook"),
-        _share_link("Reddit", "message_circle", GalleryItemState.share_reddit_url, "share-reddit"),
+        _share_link("X", brand_icon(X_LOGO), GalleryItemState.share_x_url, "share-x"),
+        _share_link("Facebook", brand_icon(FACEBOOK_LOGO), GalleryItemState.share_facebook_url, "share-facebook"),
+        _share_link("Reddit", rx.icon("message_circle", size=16), GalleryItemState.share_reddit_url, "share-reddit"),
         wrap="wrap",
         spacing="2",
     )

@@ -28,9 +28,12 @@ def tokens_card() -> rx.Component:
             rx.heading("API tokens", size="5"),
             rx.text("For the REST API and the SDKs: send ", rx.code("Authorization: Bearer <token>"), ".", size="2"),
             rx.box(  # always in the page (hidden) so the creation script can fill in the token
-                rx.callout(
+                # block content beside callout.text, never inside it: a <div> in the callout's <p> is split
+                # by the browser's parser and the prerendered page no longer hydrates (React error #418)
+                rx.callout.root(
+                    rx.callout.icon(rx.icon("key_round")),
                     rx.vstack(
-                        rx.text("New token “", AccountState.new_token_name, "”. Copy it now; it is shown here only once:"),
+                        rx.callout.text("New token “", AccountState.new_token_name, "”. Copy it now; it is shown here only once:"),
                         rx.hstack(
                             rx.code("", id="new-token"),
                             rx.button(rx.icon("copy", size=14), "Copy", size="1", on_click=rx.call_script(COPY_NEW_TOKEN)),
@@ -38,10 +41,10 @@ def tokens_card() -> rx.Component:
                         rx.button("Done", size="1", variant="soft", on_click=AccountState.dismiss_new_token),
                     ),
                     color_scheme="green",
-                    icon="key_round",
                     width="100%",
                 ),
                 display=rx.cond(AccountState.showing_new_token, "block", "none"),
+                id="new-token-box",
                 width="100%",
             ),
             rx.form(

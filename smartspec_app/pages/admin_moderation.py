@@ -210,8 +210,10 @@ def _detail_dialog() -> rx.Component:
     )
     media = rx.match(
         d.media_type,
-        ("video", rx.video(src=d.media_url, controls=True, width="100%", height="auto")),
-        ("audio", rx.audio(src=d.media_url, controls=True, width="100%")),
+        # native elements, as everywhere else in the app: rx.video/rx.audio bundle react-player's
+        # hls.js and dash.js engines (1.9 MB of chunks the build warns about) for plain media files
+        ("video", rx.el.video(src=d.media_url, controls=True, id="detail-video", style={"width": "100%", "height": "auto"})),
+        ("audio", rx.el.audio(src=d.media_url, controls=True, id="detail-audio", style={"width": "100%"})),
         rx.image(src=d.media_url, width="100%", max_height="24em", object_fit="contain"),
     )
     return rx.dialog.root(

@@ -13,16 +13,18 @@ KINDS = [("image", "Image", "image"), ("video", "Video", "film"), ("speech", "Sp
 
 
 def sandbox_notice() -> rx.Component:
+    # callout.root + callout.text, not rx.callout(rx.text(...)): that nests a <p> in the callout's <p>,
+    # which the browser's parser splits, so the prerendered page no longer hydrates (React error #418).
     return rx.cond(
         GenerationState.sandbox_mode,
-        rx.callout(
-            rx.text(
+        rx.callout.root(
+            rx.callout.icon(rx.icon("info")),
+            rx.callout.text(
                 'Sandbox mode: no kie.ai key is set, so results are rendered locally (labelled "sandbox") '
                 "by a kie.ai-compatible stand-in served by this app. To use the real models, set ",
                 rx.code("KIE_AI_API_KEY"),
                 " (from kie.ai → API keys) in the environment or .env and restart.",
             ),
-            icon="info",
             color_scheme="orange",
             id="sandbox-notice",
             width="100%",

@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.support.browser import launch
+from tests.support.browser import ConsoleErrors, launch
 from tests.support.live_app import LiveApp
+
+CONSOLE = ConsoleErrors()
 
 
 @pytest.fixture(scope="session")
@@ -30,8 +32,21 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
 def browser() -> Iterator[Browser]:
     with sync_playwright() as p:
         b = launch(p)
+        CONSOLE.watch(b)  # every context, hence every page, any test opens in it
         yield b
         b.close()
+
+
+@pytest.fixture(autouse=True)
+def console_errors() -> Iterator[ConsoleErrors]:
+    """Fails the test when any page it opened logged a console error or threw an uncaught exception.
+
+    A test that causes one on purpose says so: `console_errors.expect(r"pattern", "why")`."""
+    CONSOLE.start()
+    yield CONSOLE
+    problems = CONSOLE.problems()
+    if problems:
+        pytest.fail("console errors in the browser:\n" + "\n".join(problems), pytrace=False)
 
 
 @pytest.fixture

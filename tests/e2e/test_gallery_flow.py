@@ -89,6 +89,9 @@ def test_share_like_and_crawl_an_item(live_app: LiveApp, page: Page, browser) ->
     expect(page.locator("#item-title")).to_have_text(HOSTILE_TITLE)
     page.wait_for_function(LOADED_ITEM_IMAGE)
     expect(page.locator("#item-tags")).to_contain_text("#lighthouse")
+    for button, mark in (("#share-x", "M18.901"), ("#share-facebook", "M9.101")):  # the brand marks, not lucide's "?"
+        expect(page.locator(f"{button} svg.brand-icon path[d^='{mark}']")).to_be_visible()
+    expect(page.locator("svg[class*='circle-help'], svg[class*='question-mark']")).to_have_count(0)
 
     # Another person likes it; the count moves, survives a reload, and the like toggles back.
     if moderation_status(live_app, path) != "approved":

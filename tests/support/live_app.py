@@ -54,6 +54,7 @@ class LiveApp:
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = data_dir.parent / f"app-{self.port}.log"
         self.process: subprocess.Popen | None = None
+        self.startup_output = ""  # what the last start printed (migration, build, start-up) until the app answered
         self._holds_lock = False
         inherited = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "KIE_AI_API_KEY", "REDIS_URL")}
         self.env = {
@@ -74,11 +75,30 @@ class LiveApp:
         return done.stdout
 
     def migrate(self) -> None:
-        subprocess.run([str(VENV_BIN / "reflex"), "db", "migrate"], cwd=PROJECT_ROOT, env=self.env, check=True, capture_output=True)
+        """`reflex db migrate`, its output appended to the app's log."""
+        done = subprocess.run([str(VENV_BIN / "reflex"), "db", "migrate"], cwd=PROJECT_ROOT, env=self.env, capture_output=True)
+        with self.log_path.open("ab") as log:
+            log.write(done.stdout + done.stderr)
+        if done.returncode != 0:
+            raise AssertionError(f"reflex db migrate failed:\n{(done.stdout + done.stderr).decode(errors='replace')[-3000:]}")
+
+    def export_frontend(self) -> str:
+        """`reflex export --frontend-only` with the build's whole output (Vite's too, shown at debug
+        level only); returns that output. Rebuilds this checkout's .web/build like a start does."""
+        self._hold_build_lock()
+        env = {**self.env, "COLUMNS": "400"}  # one line per record: no wrapping by the console
+        cmd = [str(VENV_BIN / "reflex"), "export", "--frontend-only", "--no-zip", "--env", "prod", "--loglevel", "debug"]
+        done = subprocess.run(cmd, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=900)
+        output = done.stdout + done.stderr
+        if done.returncode != 0:
+            raise AssertionError(f"the frontend build failed:\n{output[-4000:]}")
+        return output
 
     def start(self, timeout: float = 600) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._hold_build_lock()
+        self.log_path.touch()
+        log_start = self.log_path.stat().st_size
         self.migrate()
         cmd = [str(VENV_BIN / "reflex"), "run", "--env", "prod", "--backend-host", "127.0.0.1"]
         if self.backend_only:
@@ -88,6 +108,9 @@ class LiveApp:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self._wait_ready(timeout)
+        with self.log_path.open("rb") as written:
+            written.seek(log_start)
+            self.startup_output = written.read().decode(errors="replace")
 
     def _hold_build_lock(self) -> None:
         """One test process per checkout at a time runs live apps: they compile into the same .web."""
