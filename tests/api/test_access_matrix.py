@@ -35,6 +35,8 @@ MATRIX: dict[tuple[str, str], tuple[dict | None, tuple]] = {
     ("GET", "/api/generation/tasks"): (None, (401, OK, OK, OK)),
     ("GET", "/api/generation/tasks/{task_id}"): (None, (401, 404, OK, OK)),  # admins may read any task (support)
     ("DELETE", "/api/generation/tasks/{task_id}"): (None, (401, 404, None, None)),  # owner: test_owners_delete_...
+    # the task has ended: a 409 for those who may cancel it (the owner, and admins for support)
+    ("POST", "/api/generation/tasks/{task_id}/cancel"): (None, (401, 404, 409, 409)),
     ("DELETE", "/api/gallery/item/{item_id}"): (None, (401, 404, None, None)),
     ("GET", "/api/generation/sdk/{language}"): (None, (OK, OK, OK, OK)),
     ("GET", "/api/gallery"): (None, (OK, OK, OK, OK)),

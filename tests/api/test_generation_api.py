@@ -163,6 +163,29 @@ def test_no_key_and_the_sandbox_switched_off_is_a_clear_503(app_env: Path, sessi
     assert session.exec(select(GenerationTask)).all() == []  # nothing saved, nothing queued
 
 
+def test_cancel_a_running_task_then_delete_it(client: httpx.Client, app_url: str, session: Session, enqueued) -> None:
+    owner, stranger = make_user(session), make_user(session)
+    _id, token = api_token(session, owner)
+    _id, other = api_token(session, stranger)
+    body = {"task_type": "image", "model_id": "nano-banana-pro", "prompt": "A red kite over dunes"}
+    task = client.post("/api/generation/generate", json=body, headers=bearer(token)).json()
+    refused = client.delete(f"/api/generation/tasks/{task['id']}", headers=bearer(token))
+    assert refused.status_code == 409 and "cancel it" in refused.json()["error"]["message"]
+
+    url = f"/api/generation/tasks/{task['id']}/cancel"
+    assert client.post(url).status_code == 401
+    assert client.post(url, headers=bearer(other)).status_code == 404
+    cancelled = client.post(url, headers=bearer(token))
+    assert cancelled.status_code == 200, cancelled.text
+    assert set(cancelled.json()) == TASK_FIELDS
+    assert (cancelled.json()["status"], cancelled.json()["credits_used"]) == ("cancelled", 0)
+    again = client.post(url, headers=bearer(token))
+    assert again.status_code == 409 and again.json()["error"]["code"] == "conflict"
+    finish(app_url, task["id"])  # the worker's next step does nothing
+    assert client.get(f"/api/generation/tasks/{task['id']}", headers=bearer(token)).json()["status"] == "cancelled"
+    assert client.delete(f"/api/generation/tasks/{task['id']}", headers=bearer(token)).status_code == 204
+
+
 def test_absolute_urls_use_the_public_base_url(app_env: Path, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://studio.example")
     reload_settings()

@@ -61,3 +61,8 @@ def page(browser: Browser) -> Iterator[Page]:
 def db_count(app: LiveApp, sql: str, *args) -> int:
     with sqlite3.connect(Path(app.data_dir) / "smartspec.db") as conn:
         return conn.execute(sql, args).fetchone()[0]
+
+
+def db_rows(app: LiveApp, sql: str, *args) -> list[tuple]:
+    with sqlite3.connect(Path(app.data_dir) / "smartspec.db") as conn:
+        return conn.execute(sql, args).fetchall()

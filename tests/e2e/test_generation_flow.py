@@ -9,7 +9,7 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import db_count
+from tests.e2e.conftest import db_count, db_rows
 from tests.support.live_app import PROJECT_ROOT, LiveApp
 
 pytestmark = pytest.mark.e2e
@@ -176,3 +176,20 @@ def test_deleting_a_generation_removes_its_row_and_files(live_app: LiveApp, page
     expect(page.locator("#task-history .task-row")).to_have_count(0)
     assert db_count(live_app, "SELECT count(*) FROM generation_tasks WHERE user_id = ?", user_id) == 0
     assert not files[0].exists()
+
+
+def test_a_running_task_is_cancelled_from_its_card(live_app: LiveApp, page: Page) -> None:
+    email = sign_up(page, live_app)
+    page.fill("#prompt", "[sandbox:slow] A task I change my mind about")
+    page.click("#generate-button")
+    expect(page.locator("#task-status")).to_have_text("running", timeout=15_000)
+    page.click("#cancel-task")
+    expect(page.locator("#task-status")).to_have_text("cancelled")
+    expect(page.locator("#task-error")).to_contain_text("Cancelled")
+    expect(page.locator("#cancel-task")).to_have_count(0)
+    time.sleep(4 * 3 + 2)  # the provider's slow job (3 x SANDBOX_SECONDS_IMAGE) has ended: nothing comes of it
+    page.reload()
+    expect(page.locator("#task-status")).to_have_text("cancelled")
+    expect(page.locator(".result-image")).to_have_count(0)
+    row = "SELECT status, credits_used, output_url FROM generation_tasks JOIN users ON users.id = user_id WHERE users.email = ?"
+    assert db_rows(live_app, row, email) == [("cancelled", 0.0, None)]

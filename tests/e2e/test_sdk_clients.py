@@ -110,6 +110,15 @@ def test_python_sdk_generates_waits_and_downloads(api_app: LiveApp, account: dic
             client.generate_image(f"[sandbox:fail] {PROMPT}", interval=0.5, timeout=120)
         assert failed.value.task.status == "failed" and failed.value.task.error_message
 
+        running = client.generate_image(f"[sandbox:slow] {PROMPT}", wait=False)
+        cancelled = client.cancel_task(running)
+        assert cancelled.status == "cancelled" and cancelled["credits_used"] == 0
+        with pytest.raises(module.TaskFailedError) as stopped:
+            client.wait_for_task(running, interval=0.5, timeout=30)
+        assert stopped.value.code == "cancelled"
+        with pytest.raises(module.ConflictError):
+            client.cancel_task(running.id)
+
 
 def test_python_sdk_shares_to_the_gallery_and_likes(api_app: LiveApp, account: dict, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.delenv("SMARTSPEC_API_KEY", raising=False)
@@ -140,6 +149,9 @@ def test_javascript_sdk_runs_under_node(api_app: LiveApp, account: dict, tmp_pat
     assert out["waited"]["status"] == "completed" and out["waited"]["outputUrl"].startswith("http")
     assert out["waited"]["aspectRatio"] == "4:3"
     assert out["failed"]["error"]["name"] == "TaskFailedError"
+    assert out["cancelled"] == {"status": "cancelled"}
+    assert out["waitCancelled"]["error"]["name"] == "TaskFailedError" and out["waitCancelled"]["error"]["code"] == "cancelled"
+    assert out["cancelAgain"]["error"]["name"] == "ConflictError" and out["cancelAgain"]["error"]["status"] == 409
 
 
 def test_react_hook_gets_a_result_with_an_output_url(api_app: LiveApp, account: dict, tmp_path: Path) -> None:

@@ -59,6 +59,10 @@ if (config.mode === "errors") {
   const waited = await client.generateImage({ prompt: config.prompt, model: "nano-banana-pro", aspect_ratio: "4:3", intervalMs: 400 });
   out.waited = { status: waited.status, outputUrl: waited.outputUrl, aspectRatio: waited.parameters.aspect_ratio };
   out.failed = await attempt(() => client.generateImage(`[sandbox:fail] ${config.prompt}`, { intervalMs: 400, timeoutMs: 120000 }));
+  const running = await client.generateImage(`[sandbox:slow] ${config.prompt}`, { wait: false });
+  out.cancelled = { status: (await client.cancelTask(running)).status };
+  out.waitCancelled = await attempt(() => client.waitForTask(running, { intervalMs: 400, timeoutMs: 30000 }));
+  out.cancelAgain = await attempt(() => client.cancelTask(running.id));
 } else {
   throw new Error(`unknown mode ${config.mode}`);
 }
