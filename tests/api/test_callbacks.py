@@ -25,9 +25,7 @@ from tests.support.servers import serve
 def app_url(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("SANDBOX_SECONDS_IMAGE", "2")  # long enough that the first check always finds it running
     reload_settings()
-    with serve(build_api()) as url:
-        monkeypatch.setenv("SMARTSPEC_INTERNAL_URL", url)  # the sandbox calls back this app's own route only
-        reload_settings()
+    with serve(build_api()) as url:  # which makes `url` the app's own address: the sandbox calls back only there
         yield url
 
 

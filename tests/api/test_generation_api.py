@@ -193,7 +193,7 @@ def test_absolute_urls_use_the_public_base_url(app_env: Path, session: Session, 
     task = completed_task(session, get_storage(), user)
     _id, token = api_token(session, user)
     with serve(build_api()) as url:
-        body = httpx.get(f"{url}/api/generation/tasks/{task.id}", headers=bearer(token)).json()
+        body = httpx.get(f"{url}/api/generation/tasks/{task.id}", headers=bearer(token), timeout=30).json()
     assert body["output_url"] == f"https://studio.example/media/{task.output_keys[0]}"
     assert body["thumbnail_url"] == f"https://studio.example/media/thumbnails/{task.id}_thumb.jpg"
 

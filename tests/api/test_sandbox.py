@@ -68,8 +68,6 @@ def app_url(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("RATE_LIMIT_ANONYMOUS", "5/minute")
     reload_settings()
     with serve(build_api()) as url:
-        monkeypatch.setenv("SMARTSPEC_INTERNAL_URL", url)
-        reload_settings()
         yield url
 
 

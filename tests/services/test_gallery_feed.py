@@ -140,11 +140,18 @@ def test_pagination_is_stable_with_ties(session: Session, storage: LocalStorage)
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"page": 0}, {"page_size": 0}, {"page_size": 101}, {"sort_by": "random"}, {"media_type": "gif"}, {"category": "nope"}],
+    [{"page": 0}, {"page_size": 0}, {"page_size": 101}, {"sort_by": "random"}, {"media_type": "gif"}],
 )
 def test_bad_listing_arguments(session: Session, kwargs: dict) -> None:
     with pytest.raises(ValidationError):
         list_public(session, **kwargs)
+
+
+def test_a_category_nobody_files_under_lists_an_empty_page(session: Session, storage: LocalStorage) -> None:
+    shared_item(session, storage, make_user(session), "Fox", category="landscape")
+    empty = list_public(session, category="nope", page=2, page_size=10)
+    assert (empty.entries, empty.total, empty.page, empty.page_size, empty.has_more) == ([], 0, 2, 10, False)
+    assert [e.item.title for e in list_public(session, category=" Landscape ").entries] == ["Fox"]
 
 
 def test_own_items_include_every_visibility(session: Session, storage: LocalStorage) -> None:

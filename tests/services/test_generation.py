@@ -205,7 +205,7 @@ def test_an_unreachable_provider_is_retried_not_failed(engine, storage, user) ->
     ("prompt", "params", "field"),
     [
         ("", None, "prompt"),
-        ("x" * 10_000, None, "prompt"),
+        ("x" * 10_001, None, "prompt"),
         ("ok", {"aspect_ratio": "7:3"}, "aspect_ratio"),
         ("ok", {"num_images": 99}, "num_images"),
     ],

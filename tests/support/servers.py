@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -9,13 +10,18 @@ from contextlib import contextmanager
 
 import uvicorn
 
+from smartspec_app.settings import reload_settings
 from tests.support.live_app import free_port
 
 
 @contextmanager
 def serve(asgi_app) -> Iterator[str]:
-    """Serve an ASGI app on 127.0.0.1; yields its base URL."""
+    """Serve an ASGI app on 127.0.0.1; yields its base URL, which is also the app's own address
+    (SMARTSPEC_INTERNAL_URL) while it runs, as in production: the sandbox calls back only there."""
     port = free_port()
+    before = os.environ.get("SMARTSPEC_INTERNAL_URL")
+    os.environ["SMARTSPEC_INTERNAL_URL"] = f"http://127.0.0.1:{port}"
+    reload_settings()
     server = uvicorn.Server(uvicorn.Config(asgi_app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -29,3 +35,8 @@ def serve(asgi_app) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+        if before is None:
+            os.environ.pop("SMARTSPEC_INTERNAL_URL", None)
+        else:
+            os.environ["SMARTSPEC_INTERNAL_URL"] = before
+        reload_settings()
