@@ -117,7 +117,7 @@ with session_scope() as s:
         "error_of": {t.id: t.error_message for t in tasks},
         "provider_ids": [i for t in tasks for i in t.provider_task_ids],
         "keys": {t.id: t.output_keys for t in tasks},
-        "credits": [t.credits_used for t in tasks],
+        "credits": {t.id: t.credits_used for t in tasks},
         "errors": sorted({t.error_message for t in tasks if t.error_message}),
         "jobs": len(jobs),
         "twice": {url: [t for t in tasks if t.id in url][0].status_detail + " " + json.dumps(js) for url, js in twice.items()},
@@ -204,7 +204,8 @@ def test_two_workers_two_consumers_one_killed_every_task_once(tmp_path: Path, po
         keys = [key for task_keys in summary["keys"].values() for key in task_keys]
         assert len(keys) == len(set(keys)) == completed  # one stored output per completed task
         assert all((app.data_dir / "media" / key).stat().st_size > 0 for key in keys)
-        assert summary["credits"] == [0.0] * TASKS  # sandbox tasks are free; recorded once, not summed per attempt
+        # the catalog's price of a 1K Nano Banana Pro image for each completed task, recorded once (not per attempt)
+        assert summary["credits"] == {task_id: 18.0 if status == "completed" else 0.0 for task_id, status in statuses.items()}
     finally:
         for consumer in consumers:
             consumer.signal(signal.SIGTERM)
