@@ -130,7 +130,7 @@ def test_kill_9_during_twenty_running_tasks_loses_and_repeats_nothing(tmp_path: 
         assert summary["provider_ids"] == before  # nothing was submitted twice
         assert summary["jobs"] == len(task_ids)  # one sandbox (provider) task each
         assert all(len(keys) == 1 and (app.data_dir / "media" / keys[0]).stat().st_size > 0 for keys in summary["keys"].values())
-        assert set(summary["credits"].values()) == {0.0}  # the sandbox is free; kie.ai tasks take the catalog's price
+        assert set(summary["credits"].values()) == {18.0}  # the catalog's price of each, recorded once (the sandbox too)
     finally:
         app.stop()
         app.release()
