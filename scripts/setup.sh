@@ -2,13 +2,16 @@
 # Set up a fresh machine: system packages (when we may install them), the virtual environment
 # from the pinned requirements, and the database schema. Safe to re-run.
 #   scripts/setup.sh          runtime only
-#   scripts/setup.sh --dev    plus the test tools and Debian's Chromium for browser tests
+#   scripts/setup.sh --dev    plus the test tools, Debian's Chromium for browser tests and podman for the
+#                             container check (CONTAINER_TOOLS=0 leaves podman out)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dev=0; [ "${1:-}" = "--dev" ] && dev=1
 
 apt_packages=(ffmpeg espeak-ng fonts-dejavu-core)   # sandbox video and speech renders
 [ "$dev" = 1 ] && apt_packages+=(chromium)           # browser tests (Debian's build, never a download)
+# the container check (scripts/container-check.sh): podman with runc, debootstrap for stand-in base images
+[ "$dev" = 1 ] && [ "${CONTAINER_TOOLS:-1}" != 0 ] && apt_packages+=(podman runc slirp4netns debootstrap)
 missing=()
 for pkg in "${apt_packages[@]}"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
 if [ "${#missing[@]}" -gt 0 ]; then
