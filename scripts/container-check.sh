@@ -69,6 +69,7 @@ is_root=0
 [ "$(id -u)" = 0 ] && is_root=1
 
 podman_format=()
+podman_jobs=()
 if [ "$engine" = podman ]; then
   # runc and explicit ulimits: crun refuses hybrid cgroups, podman's default ulimits may exceed the
   # process's limits; no systemd: cgroupfs and a file for events. Nothing system-wide changes.
@@ -96,6 +97,7 @@ EOF
     export CONTAINERS_STORAGE_CONF="$work/storage.conf"
   fi
   podman_format=(--format docker) # OCI images drop HEALTHCHECK
+  podman_jobs=(--jobs 2)           # the runtime stage's apt-get runs while the build stage installs
   compose_cmd=()
   for candidate in "$root_dir/.venv/bin/podman-compose" podman-compose; do
     if command -v "$candidate" >/dev/null; then
@@ -247,7 +249,7 @@ if [ "$engine" = podman ] && compgen -G "/usr/local/share/ca-certificates/*.crt"
   ca_args=(-v /etc/ssl/certs:/etc/ssl/certs:ro --build-arg "PIP_CERT=$bundle" --build-arg "NODE_EXTRA_CA_CERTS=$bundle")
   note "the host's CA bundle is lent to the build (extra CAs in /usr/local/share/ca-certificates)"
 fi
-"$engine" build "${podman_format[@]}" --network host "${ca_args[@]}" --build-arg "BASE_IMAGE=$python_image" \
+"$engine" build "${podman_format[@]}" "${podman_jobs[@]}" --network host "${ca_args[@]}" --build-arg "BASE_IMAGE=$python_image" \
   -t "$app_image" . >"$logs/build-app.log" 2>&1 || fail "building the app image failed: see $logs/build-app.log"
 image_bytes=$("$engine" image inspect -f '{{.Size}}' "$app_image")
 image_mb=$((image_bytes / 1000000))
