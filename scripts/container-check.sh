@@ -196,9 +196,10 @@ wait_healthy() { # CONTAINER TIMEOUT: run the container's own health check until
 
 # ---------------------------------------------------------------- 1. base images
 base_mode=${CONTAINER_BASE:-auto}
-official_python=python:3.11-slim-bookworm
-official_postgres=postgres:16
-official_redis=redis:7
+# fully qualified: podman resolves no short names unless registries.conf says where to look
+official_python=docker.io/library/python:3.11-slim-bookworm
+official_postgres=docker.io/library/postgres:16
+official_redis=docker.io/library/redis:7
 if [ "$base_mode" = auto ]; then
   base_mode=standin
   if image_exists "$official_python" && image_exists "$official_postgres" && image_exists "$official_redis"; then
