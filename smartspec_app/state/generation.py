@@ -32,8 +32,8 @@ class ParamField:
     kind: str = "text"  # select, searchable (a long list: type to search), number, integer, bool, text
     options: list[str] = dataclasses.field(default_factory=list)
     option_items: list[dict[str, str]] = dataclasses.field(default_factory=list)  # {"value", "label"} of a searchable list
-    minimum: float | None = None
-    maximum: float | None = None
+    minimum: str = ""  # the number input's min/max attributes; "" sets no bound
+    maximum: str = ""
     step: float = 1
     help: str = ""
 
@@ -101,8 +101,8 @@ def _field(spec: catalog.ParamSpec) -> ParamField:
         kind="searchable" if searchable else spec.kind,
         options=[] if searchable else list(spec.options),
         option_items=[{"value": option, "label": spec.label_of(option)} for option in spec.options] if searchable else [],
-        minimum=spec.minimum,
-        maximum=spec.maximum,
+        minimum="" if spec.minimum is None else f"{spec.minimum:g}",
+        maximum="" if spec.maximum is None else f"{spec.maximum:g}",
         step=spec.step or (1 if spec.kind == "integer" else 0.05),
         help=spec.help,
     )
