@@ -9,23 +9,19 @@ once, no matter that a consumer died holding work.
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
 import subprocess
 import time
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-import psycopg2
 import pytest
-import redis
 
-from tests.conftest import POSTGRES_URL
-from tests.support.live_app import PROJECT_ROOT, VENV_BIN, LiveApp
+from tests.support import scale_out
+from tests.support.live_app import LiveApp
+from tests.support.scale_out import Consumer, answers, redis_database
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 TASKS = 200
@@ -43,58 +39,20 @@ FAULTS = {
 REDIS_DB = 7  # a database of its own on the shared Redis, flushed before and after
 
 
-def _answers(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
 @pytest.fixture
 def postgres_database() -> Iterator[str]:
-    """A fresh database on the local server, dropped afterwards."""
-    if not _answers(5432):
+    if not answers(5432):
         pytest.skip("no PostgreSQL on 127.0.0.1:5432")
-    name = f"smartspec_scale_{uuid.uuid4().hex[:8]}"
-    admin_dsn = POSTGRES_URL.replace("postgresql+psycopg2://", "postgresql://")
-    conn = psycopg2.connect(admin_dsn)
-    conn.autocommit = True
-    conn.cursor().execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        conn.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.close()
+    with scale_out.postgres_database() as url:
+        yield url
 
 
 @pytest.fixture
 def redis_url() -> Iterator[str]:
-    if not _answers(6379):
+    if not answers(6379):
         pytest.skip("no Redis on 127.0.0.1:6379")
-    url = f"redis://127.0.0.1:6379/{REDIS_DB}"
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    yield url
-    client.flushdb()
-
-
-class Consumer:
-    """A separate `huey_consumer` process (thread workers), as the README's production mode runs it."""
-
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
-        self.log_path = log_path
-        cmd = [str(VENV_BIN / "huey_consumer"), "smartspec_app.services.worker.huey", "-w", "4", "-k", "thread", "-d", "0.2"]
-        self.process = subprocess.Popen(
-            cmd, cwd=PROJECT_ROOT, env=env, stdout=log_path.open("ab"), stderr=subprocess.STDOUT, start_new_session=True
-        )
-
-    def signal(self, sig: int) -> None:
-        try:
-            os.killpg(self.process.pid, sig)
-        except ProcessLookupError:
-            return
-        self.process.wait(timeout=30)
+    with redis_database(REDIS_DB) as url:
+        yield url
 
 
 SUMMARY = """
