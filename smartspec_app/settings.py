@@ -67,6 +67,12 @@ class Settings(BaseSettings):
     worker_lease_seconds: int = Field(
         120, ge=5, alias="WORKER_LEASE_SECONDS", description="How long a crashed worker's task stays held before another takes it over."
     )
+    task_watch_resync_seconds: float = Field(
+        30.0,
+        gt=0,
+        alias="TASK_WATCH_RESYNC_SECONDS",
+        description="How often a page watching a running task re-reads it from the database (changes are pushed; this is the safety net).",
+    )
     sandbox_seconds_image: float = Field(4.0, alias="SANDBOX_SECONDS_IMAGE", description="How long a sandbox image task takes.")
     sandbox_seconds_video: float = Field(8.0, alias="SANDBOX_SECONDS_VIDEO", description="How long a sandbox video task takes.")
     sandbox_seconds_speech: float = Field(3.0, alias="SANDBOX_SECONDS_SPEECH", description="How long a sandbox speech task takes.")

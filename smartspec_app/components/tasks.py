@@ -157,8 +157,14 @@ def task_history() -> rx.Component:
     return rx.vstack(
         rx.heading("My generations", size="5"),
         rx.cond(
-            GenerationState.tasks.length() > 0,
-            rx.vstack(rx.foreach(GenerationState.tasks, task_row), width="100%", spacing="1", id="task-history"),
+            GenerationState.live_tasks.length() + GenerationState.tasks.length() > 0,
+            rx.vstack(
+                rx.foreach(GenerationState.live_tasks, task_row),  # followed live: a progress tick resends only these
+                rx.foreach(GenerationState.tasks, task_row),
+                width="100%",
+                spacing="1",
+                id="task-history",
+            ),
             rx.text("Nothing generated yet.", color_scheme="gray"),
         ),
         width="100%",

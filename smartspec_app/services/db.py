@@ -20,6 +20,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from sqlmodel import Session, SQLModel, create_engine
 
+from smartspec_app.services import task_events  # noqa: F401  (every session publishes its task changes after commit)
 from smartspec_app.settings import get_settings
 
 

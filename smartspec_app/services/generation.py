@@ -113,6 +113,12 @@ def list_tasks_for_user_id(
     return list(rows), total
 
 
+def recent_tasks(session: Session, user_id: int, limit: int = 20) -> list[GenerationTask]:
+    """A user's newest tasks (one query: what an open generation page shows)."""
+    query = select(GenerationTask).where(GenerationTask.user_id == user_id)
+    return list(session.exec(query.order_by(col(GenerationTask.created_at).desc()).limit(limit)).all())
+
+
 def _claim(session: Session, task_id: str, worker_id: str, lease: timedelta = LEASE) -> bool:
     now = utcnow()
     result = session.exec(

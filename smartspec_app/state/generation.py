@@ -1,28 +1,38 @@
 """The generation page: the model form, Generate, and live progress of the user's tasks.
 
-`watch_tasks` is a background event: it reads the user's active tasks from the database (the
-source of truth) a few times a second and streams status and progress to the browser, so a
-reload or a second tab picks the same task up again.
+`watch_tasks` is a background event that follows the user's tasks while one of them runs. It does
+not poll: the worker publishes each task change once after it commits (services/task_events), and
+the watcher wakes up with the snapshots of the changed tasks and sends only those to the browser.
+Now and then (TASK_WATCH_RESYNC_SECONDS), and whenever a message may have been lost, it re-reads
+the tasks from the database, the source of truth, so a reload, a second tab, a missed message or a
+restarted worker still converge.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import random
+import uuid
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 import reflex as rx
 
 from smartspec_app.models import GenerationTask, TaskStatus
-from smartspec_app.services import auth, catalog, generation, rate_limit, task_media, worker
+from smartspec_app.services import auth, catalog, generation, rate_limit, task_events, task_media, worker
 from smartspec_app.services.db import session_scope
 from smartspec_app.services.errors import SmartSpecError
 from smartspec_app.services.storage import get_storage
+from smartspec_app.services.task_events import TaskSnapshot
+from smartspec_app.settings import get_settings
 from smartspec_app.state.auth import AuthState
 
-WATCH_INTERVAL = 0.4
 HISTORY_SIZE = 20
+# Without a channel from the worker to this process (a separate consumer on the SQLite queue, no
+# REDIS_URL), a watching page can only re-read the database, this often.
+WATCH_FALLBACK_SECONDS = 1.0
 
 
 @dataclasses.dataclass
@@ -62,35 +72,51 @@ def _model_name(model_id: str) -> str:
         return model_id
 
 
-def task_view(task: GenerationTask) -> TaskView:
+def _created_label(iso: str) -> str:
+    return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M UTC") if iso else ""
+
+
+def task_view(task: GenerationTask | TaskSnapshot) -> TaskView:
+    snap = task if isinstance(task, TaskSnapshot) else TaskSnapshot.of(task)
     return TaskView(
-        id=task.id,
-        task_type=task.task_type,
-        model_name=_model_name(task.model_id),
-        prompt=task.prompt,
-        status=task.status,
-        status_detail=task.status_detail,
-        progress=task.progress,
-        output_urls=list(task.output_urls),
-        thumbnail_url=task.thumbnail_url or "",
-        error_message=task.error_message or "",
-        provider=task.provider,
-        created_at=task.created_at.strftime("%Y-%m-%d %H:%M UTC"),
-        active=task.status in TaskStatus.ACTIVE,
+        id=snap.id,
+        task_type=snap.task_type,
+        model_name=_model_name(snap.model_id),
+        prompt=snap.prompt,
+        status=snap.status,
+        status_detail=snap.status_detail,
+        progress=snap.progress,
+        output_urls=list(snap.output_urls),
+        thumbnail_url=snap.thumbnail_url,
+        error_message=snap.error_message,
+        provider=snap.provider,
+        created_at=_created_label(snap.created_at),
+        active=snap.status in TaskStatus.ACTIVE,
     )
 
 
 def recent_task_views(user_id: int) -> list[TaskView]:
     with session_scope() as session:
-        tasks, _total = generation.list_tasks_for_user_id(session, user_id, limit=HISTORY_SIZE)
-        return [task_view(t) for t in tasks]
+        return [task_view(t) for t in generation.recent_tasks(session, user_id, limit=HISTORY_SIZE)]
+
+
+def _user_id_for_token(token: str) -> int | None:
+    with session_scope() as session:
+        user = auth.user_for_token(session, token)
+    return None if user is None else user.id
 
 
 def _views_for_token(token: str) -> list[TaskView] | None:
     """None when the token no longer belongs to a signed-in user."""
-    with session_scope() as session:
-        user = auth.user_for_token(session, token)
-    return None if user is None else recent_task_views(user.id)
+    user_id = _user_id_for_token(token)
+    return None if user_id is None else recent_task_views(user_id)
+
+
+def _resync_seconds() -> float:
+    """How long a watcher waits for pushed changes before it re-reads the database (jittered, so
+    pages opened together do not re-read together)."""
+    every = get_settings().task_watch_resync_seconds if task_events.reaches_watchers() else WATCH_FALLBACK_SECONDS
+    return every * random.uniform(0.8, 1.2)
 
 
 def _field(spec: catalog.ParamSpec) -> ParamField:
@@ -125,9 +151,13 @@ class GenerationState(AuthState):
     error_field: str = ""
     submitting: bool = False
     current_task: TaskView = TaskView()
+    # The history in two lists, so a progress tick sends only the tasks being followed: `live_tasks`
+    # are those that were running while this page watched (they stay there when they finish),
+    # `tasks` the rest, newest first.
+    live_tasks: list[TaskView] = []
     tasks: list[TaskView] = []
     sandbox_mode: bool = True
-    _watching: bool = False
+    _watcher: str = ""  # the newest watcher of this tab; an older one (any process) stops at its next turn
 
     @rx.var
     def model_options(self) -> list[dict[str, str]]:
@@ -186,15 +216,57 @@ class GenerationState(AuthState):
             self.prompt = prompt[: self.prompt_limit or len(prompt)]
 
     def _load_tasks(self, user_id: int) -> None:
-        self._show_tasks(recent_task_views(user_id))
+        self._show_tasks(recent_task_views(user_id), keep_live=False)
 
-    def _show_tasks(self, views: list[TaskView]) -> None:
-        self.tasks = views
+    def _all_tasks(self) -> list[TaskView]:
+        return [*self.live_tasks, *self.tasks]
+
+    def _show_tasks(self, views: list[TaskView], *, keep_live: bool) -> None:
+        """Show a fresh read of the history; only the lists that differ are sent again."""
+        followed = {t.id for t in self.live_tasks} if keep_live else set()
+        live = [v for v in views if v.active or v.id in followed]
+        rest = [v for v in views if not (v.active or v.id in followed)]
+        if live != self.live_tasks:
+            self.live_tasks = live
+        if rest != self.tasks:
+            self.tasks = rest
         current_id = self.current_task.id
-        match = next((t for t in self.tasks if t.id == current_id), None)
+        match = next((t for t in views if t.id == current_id), None)
         if match is None:  # a new tab or a reload: show the newest active task, else the newest
-            match = next((t for t in self.tasks if t.active), self.tasks[0] if self.tasks else None)
-        self.current_task = match or TaskView()
+            match = next((t for t in views if t.active), views[0] if views else None)
+        self._set_current(match or TaskView())
+
+    def _set_current(self, view: TaskView) -> None:
+        if view != self.current_task:
+            self.current_task = view
+
+    def _apply(self, changes: list[TaskSnapshot]) -> None:
+        """Pushed changes: replace, add or drop those tasks; untouched lists are not sent."""
+        live, rest = list(self.live_tasks), list(self.tasks)
+        for snap in changes:
+            live = [t for t in live if t.id != snap.id] if snap.deleted else live
+            rest = [t for t in rest if t.id != snap.id] if snap.deleted else rest
+            if snap.deleted:
+                if self.current_task.id == snap.id:
+                    self._set_current(next((t for t in live if t.active), TaskView()))
+                continue
+            view = task_view(snap)
+            for group in (live, rest):
+                index = next((i for i, t in enumerate(group) if t.id == view.id), None)
+                if index is not None:
+                    group[index] = view
+                    break
+            else:  # a task this page has not seen yet (started in another tab, or by the API)
+                live.insert(0, view)
+            if self.current_task.id == view.id or (not self.current_task.active and view.active and not self.current_task.id):
+                self._set_current(view)
+        if live != self.live_tasks:
+            self.live_tasks = live
+        if rest != self.tasks:
+            self.tasks = rest
+
+    def _watching_anything(self) -> bool:
+        return any(t.active for t in self.live_tasks) or any(t.active for t in self.tasks)
 
     @rx.event
     def set_task_type(self, value: str | list[str]):
@@ -245,7 +317,7 @@ class GenerationState(AuthState):
             return
         worker.enqueue(task.id)
         self.current_task = task_view(task)
-        self.tasks = [self.current_task, *self.tasks][:HISTORY_SIZE]
+        self.live_tasks = [self.current_task, *[t for t in self.live_tasks if t.id != task.id]]
         return GenerationState.watch_tasks
 
     @rx.event
@@ -259,6 +331,7 @@ class GenerationState(AuthState):
                 task_media.delete_task(session, get_storage(), user, task_id)
         except SmartSpecError as exc:
             return rx.toast.error(exc.message)
+        self.live_tasks = [t for t in self.live_tasks if t.id != task_id]
         self.tasks = [t for t in self.tasks if t.id != task_id]
         if self.current_task.id == task_id:
             self.current_task = TaskView()
@@ -282,29 +355,39 @@ class GenerationState(AuthState):
 
     @rx.event
     def show_task(self, task_id: str):
-        match = next((t for t in self.tasks if t.id == task_id), None)
+        match = next((t for t in self._all_tasks() if t.id == task_id), None)
         if match is not None:
             self.current_task = match
 
     @rx.event(background=True)
     async def watch_tasks(self):
-        """Stream the user's active tasks until none is left running."""
+        """Follow the user's tasks while one is running: wait for pushed changes, re-read now and then."""
+        me = uuid.uuid4().hex
         async with self:
-            if self._watching:
-                return
-            self._watching = True
-        try:
+            self._watcher = me  # supersedes an earlier watcher of this tab, in this process or another
+            token = self.session_token
+        user_id = await asyncio.to_thread(_user_id_for_token, token)
+        if user_id is None:
+            return
+        async with task_events.get_broadcaster().subscribe(user_id) as inbox:
+            # Subscribed first, then read: a change committed in between is in the inbox.
+            views: list[TaskView] | None = await asyncio.to_thread(recent_task_views, user_id)
+            changes: list[TaskSnapshot] = []
             while True:
                 async with self:
-                    token = self.session_token
-                views = await asyncio.to_thread(_views_for_token, token)
-                async with self:
-                    if views is None:
+                    if self._watcher != me:
                         return
-                    self._show_tasks(views)
-                if not any(t.active for t in views):
-                    return
-                await asyncio.sleep(WATCH_INTERVAL)
-        finally:
-            async with self:
-                self._watching = False
+                    if views is not None:
+                        self._show_tasks(views, keep_live=True)
+                    if changes:
+                        self._apply(changes)
+                    if not self._watching_anything():
+                        return
+                batch = await inbox.next(_resync_seconds())
+                views, changes = None, []
+                if batch is None or batch.resync:  # nothing for a while, or messages may have been lost
+                    views = await asyncio.to_thread(_views_for_token, token)
+                    if views is None:  # signed out meanwhile
+                        return
+                else:
+                    changes = batch.changes
