@@ -42,7 +42,8 @@ from smartspec_app.settings import get_settings
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "smartspec:task-changes"
+CHANNEL = "smartspec:task-changes:db{db}"  # pub/sub ignores database numbers: this keeps deployments sharing a Redis apart
+LISTENER_NAME = "smartspec-task-changes"  # the listener's Redis client name (CLIENT LIST)
 # Columns a person sees (the page, the REST task); a write touching only others (leases, poll
 # bookkeeping) is not published.
 VISIBLE_COLUMNS = frozenset(
@@ -396,6 +397,7 @@ class RedisBroadcaster:
         self.url = url
         self.hub = _Hub()
         self._client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self.channel = CHANNEL.format(db=self._client.connection_pool.connection_kwargs.get("db", 0))
         self._listener: asyncio.Task | None = None
         self._listener_loop: asyncio.AbstractEventLoop | None = None
         self._live: asyncio.Event | None = None
@@ -407,7 +409,7 @@ class RedisBroadcaster:
             return
         pipe = self._client.pipeline(transaction=False)
         for snapshot in items:
-            pipe.publish(CHANNEL, snapshot.to_json())
+            pipe.publish(self.channel, snapshot.to_json())
         pipe.execute()
 
     @asynccontextmanager
@@ -438,10 +440,10 @@ class RedisBroadcaster:
 
         failures = 0
         while True:
-            client = aioredis.Redis.from_url(self.url, socket_connect_timeout=2, health_check_interval=15)
-            pubsub = client.pubsub(ignore_subscribe_messages=True)
+            client = aioredis.Redis.from_url(self.url, socket_connect_timeout=2, health_check_interval=15, client_name=LISTENER_NAME)
+            pubsub = client.pubsub()
             try:
-                await pubsub.subscribe(CHANNEL)
+                await pubsub.subscribe(self.channel)
                 await self._confirmed(pubsub)
                 live.set()
                 if failures:

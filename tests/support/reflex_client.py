@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -28,6 +29,25 @@ AUTH = f"{ROOT}.smartspec_app___state___auth____auth_state"
 GENERATION = f"{AUTH}.smartspec_app___state___generation____generation_state"
 ON_LOAD_INTERNAL = f"{ROOT}.reflex___state____on_load_internal_state.on_load_internal"
 SESSION_TOKEN_VAR = f"{AUTH}.session_token"  # rx.LocalStorage: the browser sends it back on every hydrate
+
+
+def run_async(coro) -> Any:
+    """Run a coroutine to completion on a loop of its own thread (pytest may already run a loop
+    in this one: Playwright's sync API keeps one for the session)."""
+    result: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            result["value"] = asyncio.run(coro)
+        except BaseException as exc:
+            result["error"] = exc
+
+    thread = threading.Thread(target=target, name="reflex-client")
+    thread.start()
+    thread.join()
+    if "error" in result:
+        raise result["error"]
+    return result.get("value")
 
 
 def _var(name: str) -> str:
@@ -83,6 +103,19 @@ class ReflexTab:
     @property
     def connected(self) -> bool:
         return self._sio is not None and self._sio.connected
+
+    async def reconnect(self, *, timeout: float = 120) -> None:
+        """What the browser does when its socket drops: connect again (hydrate + on_load of the
+        page it is on), retrying while the backend is away."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                await self.open(self.path, timeout=10)
+                return
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.5)
 
     async def navigate(self, path: str) -> None:
         """A client-side navigation: the page's on_load events, same socket."""
