@@ -1,7 +1,9 @@
-"""The generation page's Generate event shares the REST API's per-user rate limit."""
+"""The generation page's state: Generate shares the REST API's per-user rate limit, and pushed task
+changes send only what changed."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -9,8 +11,9 @@ from sqlmodel import Session, select
 
 from smartspec_app.models import GenerationTask
 from smartspec_app.services import auth
+from smartspec_app.services.task_events import TaskSnapshot
 from smartspec_app.settings import reload_settings
-from smartspec_app.state.generation import GenerationState
+from smartspec_app.state.generation import GenerationState, task_view
 from tests.state.test_admin_states import call, fresh
 from tests.support.gallery_data import make_user
 
@@ -43,3 +46,67 @@ def test_generate_refuses_an_anonymous_visitor(app_env: Path, session: Session) 
     state.prompt = "A fox"
     call(state, "generate")
     assert session.exec(select(GenerationTask.id)).all() == []
+
+
+def snapshot(task_id: str, status: str = "running", progress: int = 50, **extra) -> TaskSnapshot:
+    return TaskSnapshot(
+        id=task_id,
+        user_id=1,
+        task_type="image",
+        model_id="nano-banana-pro",
+        prompt=f"Task {task_id}",
+        status=status,
+        status_detail=status,
+        progress=progress,
+        provider="sandbox",
+        created_at="2026-12-01T10:00:00+00:00",
+        **extra,
+    )
+
+
+def watched_page() -> GenerationState:
+    """A page showing one running task (followed) and two finished ones, with nothing left to send."""
+    state = fresh(GenerationState, "")
+    views = [task_view(snapshot(*args)) for args in (("run", "running", 40), ("old1", "completed", 100), ("old2", "failed", 0))]
+    state._show_tasks(views, keep_live=False)
+    state._clean()
+    return state
+
+
+def sent(state: GenerationState) -> set[str]:
+    return {name for name in state.dirty_vars if not name.startswith("_")}
+
+
+def test_a_progress_tick_sends_only_the_followed_task_and_the_panel() -> None:
+    state = watched_page()
+    assert [t.id for t in state.live_tasks] == ["run"] and [t.id for t in state.tasks] == ["old1", "old2"]
+    assert state.current_task.id == "run"
+    state._apply([snapshot("run", "running", 60)])
+    assert sent(state) == {"live_tasks", "current_task"}  # the 19 other rows are not sent again
+    assert state.current_task.progress == 60 and state.live_tasks[0].progress == 60
+
+
+def test_completion_stays_in_the_followed_list_and_the_watch_ends() -> None:
+    state = watched_page()
+    state._apply([snapshot("run", "completed", 100, output_urls=["/media/x.jpg"])])
+    assert sent(state) == {"live_tasks", "current_task"}
+    assert state.live_tasks[0].status == "completed" and state.current_task.output_urls == ["/media/x.jpg"]
+    assert not state._watching_anything()
+
+
+def test_a_task_from_another_tab_appears_and_a_deleted_one_goes() -> None:
+    state = watched_page()
+    state._apply([snapshot("new", "pending", 0)])
+    assert [t.id for t in state.live_tasks] == ["new", "run"] and state.current_task.id == "run"
+    state._clean()
+    state._apply([TaskSnapshot(id="old2", user_id=1, deleted=True)])
+    assert sent(state) == {"tasks"} and [t.id for t in state.tasks] == ["old1"]
+
+
+def test_a_reread_that_finds_nothing_new_sends_nothing() -> None:
+    state = watched_page()
+    views = [*state.live_tasks, *state.tasks]
+    state._show_tasks([dataclasses.replace(v) for v in views], keep_live=True)
+    assert sent(state) == set()
+    state._apply([snapshot("run", "running", 40)])  # a repeated message
+    assert sent(state) == set()
