@@ -345,12 +345,10 @@ class GenerationState(AuthState):
             return rx.redirect("/login?next=/generate")
         try:
             with session_scope() as session:
-                view = task_view(generation.cancel_task(session, user, task_id))
+                cancelled = TaskSnapshot.of(generation.cancel_task(session, user, task_id))
         except SmartSpecError as exc:
             return rx.toast.error(exc.message)
-        self.tasks = [view if t.id == task_id else t for t in self.tasks]
-        if self.current_task.id == task_id:
-            self.current_task = view
+        self._apply([cancelled])  # the watcher gets the same change pushed; applying it twice changes nothing
         return rx.toast.info("Generation cancelled")
 
     @rx.event

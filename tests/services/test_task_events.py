@@ -97,6 +97,24 @@ def test_each_committed_change_reaches_the_users_watchers_once(engine, users, br
     asyncio.run(scenario())
 
 
+def test_a_cancellation_is_published_and_the_worker_s_later_step_is_not(engine, users, broadcaster) -> None:
+    one, _ = users
+
+    async def scenario() -> None:
+        async with broadcaster.subscribe(one.id) as sub:
+            task_id = start(engine, one)
+            await drain(sub)
+            with session_scope(engine) as s:
+                generation.cancel_task(s, s.get(User, one.id), task_id)
+            [cancelled] = await drain(sub)
+            assert (cancelled.status, cancelled.status_detail) == (TaskStatus.CANCELLED, "Cancelled")
+            assert not _save(ctx(engine), task_id, progress=80)  # a worker step after the cancel writes nothing
+            later = await drain(sub)  # at most the unchanged row again: nothing brings it back to life
+            assert later is None or {s.status for s in later} == {TaskStatus.CANCELLED}
+
+    asyncio.run(scenario())
+
+
 def test_the_snapshot_is_the_committed_row_and_several_changes_coalesce(engine, users, broadcaster) -> None:
     one, _ = users
 
