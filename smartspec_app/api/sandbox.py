@@ -22,6 +22,7 @@ from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Res
 from smartspec_app.models import SandboxJob
 from smartspec_app.services import catalog, sandbox, sandbox_access, sandbox_faults
 from smartspec_app.services.db import session_scope
+from smartspec_app.services.tls import client_tls
 from smartspec_app.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -123,7 +124,7 @@ async def _send_callback(job_id: str, after_seconds: float, files_base: str) -> 
         code, msg = (200, "success") if record.get("state") == "success" else (501, record.get("failMsg") or "failed")
         if not sandbox_access.is_own_callback_url(url, get_settings().resolved_internal_url):
             return  # checked at createTask; checked again in case the setting changed since
-        async with httpx.AsyncClient(timeout=10, follow_redirects=False) as client:
+        async with httpx.AsyncClient(timeout=10, follow_redirects=False, verify=client_tls()) as client:
             await client.post(url, json={"code": code, "msg": msg, "data": record})
     except Exception as exc:  # a lost callback is what polling is for
         log.warning("sandbox callback for %s failed: %s", job_id, exc)

@@ -17,6 +17,7 @@ import httpx
 
 from smartspec_app.services.errors import ProviderError
 from smartspec_app.services.storage import Storage
+from smartspec_app.services.tls import client_tls
 
 EXPECTED_TYPES = {"image": ("image/",), "video": ("video/",), "speech": ("audio/",)}
 _GENERIC = ("application/octet-stream", "binary/octet-stream", "")
@@ -80,7 +81,7 @@ def download_result(
 ) -> tuple[str, int]:
     """Stream `url` into storage; returns (key, size). Nothing is kept when a check fails."""
     policy.check(url)
-    with httpx.Client(timeout=timeout, follow_redirects=False) as client, client.stream("GET", url) as response:
+    with httpx.Client(timeout=timeout, follow_redirects=False, verify=client_tls()) as client, client.stream("GET", url) as response:
         if response.status_code in (403, 404, 410):
             raise ProviderError(f"The result URL has expired or is gone (HTTP {response.status_code})")
         if response.status_code != 200:

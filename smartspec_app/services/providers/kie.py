@@ -16,6 +16,7 @@ import httpx
 
 from smartspec_app.services.errors import ProviderError
 from smartspec_app.services.providers.base import ProviderTaskState
+from smartspec_app.services.tls import client_tls
 
 # kie.ai envelope codes → (meaning, retryable)
 KIE_CODES: dict[int, tuple[str, bool]] = {
@@ -62,7 +63,9 @@ class KieProvider:
         self._transport = transport
 
     def _client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(base_url=self.base_url, headers=self._headers, timeout=self._timeout, transport=self._transport)
+        return httpx.AsyncClient(
+            base_url=self.base_url, headers=self._headers, timeout=self._timeout, transport=self._transport, verify=client_tls()
+        )
 
     async def _request(self, method: str, path: str, *, creates: bool = False, **kwargs: Any) -> Any:
         """One API call with retries; returns the envelope's `data`.
