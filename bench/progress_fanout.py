@@ -314,6 +314,7 @@ class Result:
     kib_per_session: float
     updates_per_session: float
     seconds: float
+    selects_by_table: dict[str, int] = field(default_factory=dict)
 
 
 def measure(dep: Deployment, n: int, run: int, args: argparse.Namespace) -> Result:
@@ -357,6 +358,7 @@ def measure(dep: Deployment, n: int, run: int, args: argparse.Namespace) -> Resu
         kib_per_session=sum(w.bytes_at_end - w.bytes_at_start for w in done) / max(len(done), 1) / 1024,
         updates_per_session=sum(w.updates_at_end - w.updates_at_start for w in done) / max(len(done), 1),
         seconds=seconds,
+        selects_by_table={k.split(" ", 1)[1]: v for k, v in delta.items() if k.startswith("SELECT") and v},
     )
 
 
@@ -417,6 +419,9 @@ def print_results(results: list[Result], args: argparse.Namespace) -> None:
         f"{args.history} finished tasks of history each"
     )
     print(table(headers, rows, title=title))
+    for r in results:
+        by_table = ", ".join(f"{table} {n / r.seconds:.1f}" for table, n in sorted(r.selects_by_table.items(), key=lambda kv: -kv[1]))
+        print(f"SELECT/s by first table ({r.setup}, {r.sessions}; {r.changes} task changes in {r.seconds:.0f} s): {by_table}")
     consumer_rss = [f"{r.sessions}: {r.consumer_rss:.0f} MiB" for r in results if r.setup == "production"]
     if consumer_rss:
         print("consumer RSS peak (production): " + ", ".join(consumer_rss))
