@@ -14,4 +14,6 @@ config = rx.Config(
     telemetry_enabled=False,
     show_built_with_reflex=False,
     plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="violet", radius="large")), rx.plugins.SitemapPlugin()],
+    # the build writes .br and .gz beside every text file; Reflex serves the one the browser accepts
+    frontend_compression_formats=["brotli", "gzip"],
 )

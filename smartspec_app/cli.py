@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from smartspec_app.services import auth, keys, nsfw, nsfw_rescan
+from smartspec_app.services import auth, keys, nsfw, nsfw_rescan, rendition_backfill
 from smartspec_app.services.db import session_scope
 from smartspec_app.services.errors import SmartSpecError, ValidationError
 from smartspec_app.services.storage import LocalStorage, get_storage
@@ -89,6 +89,21 @@ def _rescan_nsfw(args: argparse.Namespace) -> str:
     return summary
 
 
+def _make_renditions(args: argparse.Namespace) -> str:
+    with session_scope() as session:
+        report = rendition_backfill.backfill(
+            session,
+            get_storage(),
+            everything=args.all,
+            on_item=lambda item, outcome: print(f"{item.id} ({item.title}): {outcome}", flush=True),
+        )
+    summary = f"made {report.renditions} WebP renditions for {report.made} gallery items"
+    if report.failed:
+        reasons = "; ".join(f"{item_id}: {why}" for item_id, why in list(report.failed.items())[:10])
+        raise SmartSpecError(f"{summary}. {len(report.failed)} items have none ({reasons}); run the command again to retry them")
+    return summary
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m smartspec_app.cli", description="SmartSpec Pro operator commands")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -128,6 +143,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rescan.add_argument("--all", action="store_true", help="scan every image and video again (a new model or NSFW_THRESHOLD)")
     rescan.set_defaults(run=_rescan_nsfw)
+    renditions = commands.add_parser(
+        "make-renditions",
+        help="make the WebP renditions (srcset) of gallery items shared before they existed; resumable",
+        description="Items get WebP copies of their picture at a few widths when shared; this makes them for "
+        "older items, in local storage or R2. Each item is saved as it is done, so an interrupted run carries on.",
+    )
+    renditions.add_argument("--all", action="store_true", help="make them again for every item")
+    renditions.set_defaults(run=_make_renditions)
     return parser
 
 

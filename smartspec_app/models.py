@@ -196,6 +196,12 @@ class GalleryItem(SQLModel, table=True):
     reports_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # open (unresolved) reports
     moderation_reason: str | None = None  # the last reviewer's reason (a rejection's, say)
 
+    # responsive pictures (services/pictures.py): the size of the item's picture (the image, or the
+    # poster / waveform of video and audio) and the widths of its WebP renditions in storage
+    picture_width: int | None = None
+    picture_height: int | None = None
+    picture_widths: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
+
 
 class SandboxJob(SQLModel, table=True):
     """A job of the built-in kie.ai sandbox; kept in the database so it survives restarts."""

@@ -56,6 +56,22 @@ class Settings(BaseSettings):
         3600, ge=1, le=604800, alias="R2_PRESIGN_SECONDS", description="Lifetime of presigned media URLs (no R2_PUBLIC_URL)."
     )
 
+    media_url_seconds: int = Field(
+        3600,
+        ge=60,
+        le=604800,
+        alias="MEDIA_URL_SECONDS",
+        description="Lifetime of signed local media URLs (generations, unlisted/private gallery items).",
+    )
+
+    html_cache_seconds: int = Field(
+        60,
+        ge=0,
+        le=86400,
+        alias="HTML_CACHE_SECONDS",
+        description="How long browsers and proxies may keep a page's HTML before revalidating it (ETag); 0: always revalidate.",
+    )
+
     worker_in_process: bool = Field(True, alias="WORKER_IN_PROCESS", description="Run the queue consumer inside the backend process.")
     worker_threads: int = Field(4, alias="WORKER_THREADS", description="Queue consumer threads in the backend process.")
     worker_submit_confirm_seconds: int = Field(

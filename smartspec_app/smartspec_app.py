@@ -63,17 +63,48 @@ _point_worker_at_this_backend()
 
 app = rx.App(api_transformer=build_api())  # the theme is RadixThemesPlugin's, in rxconfig.py
 app.register_lifespan_task(task_consumer)
-app.add_page(index_page, route="/", title="SmartSpec Pro — AI images, video and speech", on_load=AuthState.load_user)
-app.add_page(signup_page, route="/signup", title="Sign up · SmartSpec Pro", on_load=AuthState.clear_auth_error)
-app.add_page(login_page, route="/login", title="Log in · SmartSpec Pro", on_load=AuthState.clear_auth_error)
-app.add_page(generate_page, route="/generate", title="Generate · SmartSpec Pro", on_load=GenerationState.on_load)
+app.add_page(
+    index_page,
+    route="/",
+    title="SmartSpec Pro — AI images, video and speech",
+    description="Generate images, videos and speech from one prompt with kie.ai's models, watch the progress live, "
+    "share the results to a public gallery and call the same service from your code.",
+    on_load=AuthState.load_user,
+)
+app.add_page(
+    signup_page,
+    route="/signup",
+    title="Sign up · SmartSpec Pro",
+    description="Create a SmartSpec Pro account to generate AI images, videos and speech and share them.",
+    on_load=AuthState.clear_auth_error,
+)
+app.add_page(
+    login_page,
+    route="/login",
+    title="Log in · SmartSpec Pro",
+    description="Log in to SmartSpec Pro to generate AI images, videos and speech.",
+    on_load=AuthState.clear_auth_error,
+)
+app.add_page(
+    generate_page,
+    route="/generate",
+    title="Generate · SmartSpec Pro",
+    description="Generate images, videos and speech with kie.ai models.",
+    on_load=GenerationState.on_load,
+)
 app.add_page(generations_page, route="/generations", title="My generations · SmartSpec Pro", on_load=GenerationState.on_load)
 app.add_page(account_page, route="/account", title="Account · SmartSpec Pro", on_load=AccountState.on_load)
 app.add_page(admin_page, route="/admin", title="Admin · SmartSpec Pro", on_load=AdminState.on_load)
 app.add_page(admin_moderation_page, route="/admin/moderation", title="Moderation · SmartSpec Pro", on_load=ModerationState.on_load)
 app.add_page(admin_analytics_page, route="/admin/analytics", title="Analytics · SmartSpec Pro", on_load=AnalyticsState.on_load)
 app.add_page(admin_audit_page, route="/admin/audit", title="Audit log · SmartSpec Pro", on_load=AuditState.on_load)
-app.add_page(sdk_page, route="/sdk", title="SDKs · SmartSpec Pro", on_load=SdkState.on_load)
+app.add_page(
+    sdk_page,
+    route="/sdk",
+    title="SDKs · SmartSpec Pro",
+    description="Python, JavaScript, TypeScript and React clients for the SmartSpec Pro API.",
+    on_load=SdkState.on_load,
+)
 GALLERY_DESCRIPTION = "AI images, videos and speech shared by SmartSpec Pro creators."
 app.add_page(gallery_page, route="/gallery", title="Gallery · SmartSpec Pro", description=GALLERY_DESCRIPTION, on_load=GalleryState.on_load)
 for gallery_route in ("/gallery/category/[gallery_category]", "/gallery/tag/[gallery_tag]", "/gallery/user/[gallery_user]"):

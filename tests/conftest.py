@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 from smartspec_app.services.db import create_tables, get_engine
+from smartspec_app.services.media_signing import MediaSigner
 from smartspec_app.services.storage import LocalStorage
 from smartspec_app.settings import reload_settings
 
@@ -106,6 +107,9 @@ def session(engine: Engine) -> Iterator[Session]:
         yield s
 
 
+TEST_SIGNER = MediaSigner((b"test media signing secret, 32 b",), lifetime=3600)
+
+
 @pytest.fixture
 def storage(tmp_path: Path) -> LocalStorage:
-    return LocalStorage(tmp_path / "media")
+    return LocalStorage(tmp_path / "media", signer=TEST_SIGNER)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 
 from smartspec_app.api import admin_gallery, gallery, gallery_pages, generation, sandbox, sdk
 from smartspec_app.api.body_limit import BodyLimitMiddleware
+from smartspec_app.api.caching import CacheHeadersMiddleware
+from smartspec_app.api.compression import CompressionMiddleware
 from smartspec_app.api.errors import ApiRouteFallback, install_error_handlers
+from smartspec_app.api.media import MediaFiles
 from smartspec_app.api.openapi import install_openapi
 from smartspec_app.api.rate_limits import RateLimitMiddleware
+from smartspec_app.services.media_signing import signer_from_settings
 from smartspec_app.services.rate_limit import get_limiter
 from smartspec_app.settings import get_settings
 
@@ -31,8 +34,12 @@ def build_api() -> FastAPI:
     # outermost last: count every /api/ request (unknown routes too), then answer unrouted /api/ paths
     api.add_middleware(ApiRouteFallback, router=api.router)
     api.add_middleware(RateLimitMiddleware)
-    # outermost: before anything reads a body
+    # before anything reads a body
     api.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes, prefixes=("/api/", sandbox.router.prefix + "/"))
+    # Reflex mounts its pages, built assets and websocket inside this app (api_transformer), so these
+    # two see every HTTP answer the server makes, the static build's included
+    api.add_middleware(CacheHeadersMiddleware, html_max_age=settings.html_cache_seconds)
+    api.add_middleware(CompressionMiddleware)  # outermost: error answers are compressed too
     api.include_router(generation.router)
     api.include_router(sdk.router)
     if settings.sandbox_mounted:
@@ -46,5 +53,5 @@ def build_api() -> FastAPI:
         return {"status": "ok", "provider": "sandbox" if settings.uses_sandbox else "kie"}
 
     settings.media_dir.mkdir(parents=True, exist_ok=True)
-    api.mount("/media", StaticFiles(directory=settings.media_dir, check_dir=False), name="media")
+    api.mount("/media", MediaFiles(settings.media_dir, signer=lambda: signer_from_settings(get_settings())), name="media")
     return api

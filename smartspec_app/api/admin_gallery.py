@@ -13,10 +13,10 @@ from pydantic import BaseModel, Field
 
 from smartspec_app.api.deps import AdminUser, CurrentUser
 from smartspec_app.models import GalleryItem
-from smartspec_app.services import analytics, moderation, reports
+from smartspec_app.services import analytics, gallery, moderation, reports
 from smartspec_app.services.db import session_scope
 from smartspec_app.services.moderation import AuditEntry, QueueEntry
-from smartspec_app.services.storage import get_storage, refresh_url
+from smartspec_app.services.storage import get_storage
 from smartspec_app.settings import get_settings
 
 router = APIRouter(tags=["admin"])
@@ -64,8 +64,8 @@ def item_json(item: GalleryItem, author: str) -> dict[str, Any]:
         "author": author,
         "user_id": item.user_id,
         "media_type": item.media_type,
-        "media_url": refresh_url(storage, item.media_url),
-        "thumbnail_url": refresh_url(storage, item.thumbnail_url),
+        "media_url": gallery.shown_media_url(storage, item, item.media_url),
+        "thumbnail_url": gallery.shown_media_url(storage, item, item.thumbnail_url) or None,
         "prompt": item.prompt,
         "model_id": item.model_id,
         "visibility": item.visibility,

@@ -37,6 +37,7 @@ def site_urls(request: Request) -> SiteUrls:
 
 def item_json(entry: GalleryEntry, urls: SiteUrls) -> dict:
     item = entry.item
+    signed = not gallery.media_is_public(item)  # unlisted, private, pending: signed, expiring URLs
     return {
         "id": item.id,
         "slug": item.slug,
@@ -45,8 +46,8 @@ def item_json(entry: GalleryEntry, urls: SiteUrls) -> dict:
         "description": item.description,
         "author": entry.author,
         "media_type": item.media_type,
-        "media_url": urls.media(item.media_url),
-        "thumbnail_url": urls.media(item.thumbnail_url) or None,
+        "media_url": urls.media(item.media_url, signed=signed),
+        "thumbnail_url": urls.media(item.thumbnail_url, signed=signed) or None,
         "prompt": item.prompt,
         "model_id": item.model_id,
         "category": item.category,

@@ -13,8 +13,9 @@ from collections.abc import Callable
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import PlainTextResponse, RedirectResponse, Response, StreamingResponse
 
+from smartspec_app.api.caching import html_page
 from smartspec_app.api.gallery import site_urls
 from smartspec_app.api.spa_shell import SpaShell
 from smartspec_app.services import gallery, gallery_feed, seo, sitemap
@@ -25,7 +26,6 @@ from smartspec_app.settings import get_settings
 
 PAGE_SIZE = 48
 GET_HEAD = ["GET", "HEAD"]
-NO_CACHE = {"Cache-Control": "no-cache"}
 
 
 def build_router(shell: SpaShell | None = None) -> APIRouter:
@@ -33,11 +33,11 @@ def build_router(shell: SpaShell | None = None) -> APIRouter:
     shell = shell or SpaShell(get_settings().resolved_spa_build_dir)
     router = APIRouter(include_in_schema=False)
 
-    def html(page: seo.PageSeo, status: int = 200, route: str | None = None) -> HTMLResponse:
-        return HTMLResponse(seo.inject(shell.html(route), page), status_code=status, headers=NO_CACHE)
+    def html(request: Request, page: seo.PageSeo, status: int = 200, route: str | None = None) -> Response:
+        return html_page(request, seo.inject(shell.html(route), page), status, get_settings().html_cache_seconds)
 
-    def not_found(request: Request) -> HTMLResponse:
-        return html(seo.not_found_seo(str(request.url)), 404)
+    def not_found(request: Request) -> Response:
+        return html(request, seo.not_found_seo(str(request.url)), 404)
 
     def gallery_sitemap(request: Request) -> sitemap.GallerySitemap:
         return sitemap.GallerySitemap(session_scope, site_urls(request), get_settings().sitemap_max_urls)
@@ -69,7 +69,7 @@ def build_router(shell: SpaShell | None = None) -> APIRouter:
         filters: dict,
         route: str | None = None,
         empty_is_missing: bool = False,
-    ) -> HTMLResponse:
+    ) -> Response:
         urls, number = site_urls(request), _page_number(request)
         sort_by = request.query_params.get("sort", "trending")
         try:
@@ -91,10 +91,10 @@ def build_router(shell: SpaShell | None = None) -> APIRouter:
             next_url=link(urls, number + 1) if result.has_more else "",
             indexable=result.total > 0,
         )
-        return html(page, route=route)
+        return html(request, page, route=route)
 
     @router.api_route("/gallery", methods=GET_HEAD)
-    def gallery_index(request: Request) -> HTMLResponse:
+    def gallery_index(request: Request) -> Response:
         return listing(
             request,
             heading="Gallery",
@@ -105,7 +105,7 @@ def build_router(shell: SpaShell | None = None) -> APIRouter:
         )
 
     @router.api_route("/gallery/category/{category}", methods=GET_HEAD)
-    def gallery_category(category: str, request: Request) -> HTMLResponse:
+    def gallery_category(category: str, request: Request) -> Response:
         if category not in CATEGORIES:
             return not_found(request)
         label = CATEGORIES[category]
@@ -134,7 +134,7 @@ def build_router(shell: SpaShell | None = None) -> APIRouter:
         )
 
     @router.api_route("/gallery/user/{username}", methods=GET_HEAD)
-    def gallery_user(username: str, request: Request) -> HTMLResponse:
+    def gallery_user(username: str, request: Request) -> Response:
         with session_scope() as session:
             known = gallery_feed.user_exists(session, username)
         if not known:
@@ -160,7 +160,7 @@ def build_router(shell: SpaShell | None = None) -> APIRouter:
         page = seo.item_seo(
             match.entry, site_urls(request), model_name=gallery.model_name(item.model_id), indexable=gallery.is_listed(item)
         )
-        return html(page)
+        return html(request, page)
 
     return router
 

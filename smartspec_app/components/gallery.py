@@ -91,13 +91,13 @@ def filter_bar() -> rx.Component:
         ),
         rx.spacer(),
         rx.select.root(
-            rx.select.trigger(id="category-filter"),
+            rx.select.trigger(id="category-filter", aria_label="Category"),
             rx.select.content(rx.foreach(GalleryState.category_options, lambda o: rx.select.item(o["label"], value=o["value"]))),
             value=GalleryState.category_filter,
             on_change=GalleryState.choose_category,
         ),
         rx.select.root(
-            rx.select.trigger(id="sort-select"),
+            rx.select.trigger(id="sort-select", aria_label="Sort by"),
             rx.select.content(*[rx.select.item(label, value=value) for value, label in SORT_LABELS.items()]),
             value=GalleryState.sort_by,
             on_change=GalleryState.set_sort,

@@ -12,7 +12,7 @@ from smartspec_app.state.auth import AuthState
 
 def _field(label: str, name: str, kind: str, placeholder: str = "", auto: str = "") -> rx.Component:
     return rx.vstack(
-        rx.text(label, size="2", weight="medium"),
+        rx.el.label(rx.text(label, size="2", weight="medium"), html_for=name),  # names the input for screen readers
         rx.input(name=name, id=name, type=kind, placeholder=placeholder, required=True, auto_complete=auto, width="100%", size="3"),
         rx.cond(AuthState.auth_field == name, rx.text(AuthState.auth_error, size="1", color_scheme="red", class_name="field-error")),
         spacing="1",
@@ -43,7 +43,7 @@ def signup_page() -> rx.Component:
         on_submit=AuthState.signup,
         reset_on_submit=False,
     )
-    footer = rx.text("Have an account? ", rx.link("Log in", href="/login"), size="2")
+    footer = rx.text("Have an account? ", rx.link("Log in", href="/login", underline="always"), size="2")
     return _card("Create your account", form, footer)
 
 
@@ -60,5 +60,5 @@ def login_page() -> rx.Component:
         on_submit=AuthState.login,
         reset_on_submit=False,
     )
-    footer = rx.text("New here? ", rx.link("Create an account", href="/signup"), size="2")
+    footer = rx.text("New here? ", rx.link("Create an account", href="/signup", underline="always"), size="2")
     return _card("Log in", form, footer)

@@ -36,9 +36,9 @@ from smartspec_app.models import (
     new_id,
     utcnow,
 )
-from smartspec_app.services import catalog, nsfw, trending
+from smartspec_app.services import catalog, nsfw, pictures, trending
 from smartspec_app.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from smartspec_app.services.storage import Storage, gallery_key, gallery_prefix, gallery_thumbnail_key, local_copy
+from smartspec_app.services.storage import Storage, gallery_key, gallery_prefix, gallery_thumbnail_key, local_copy, refresh_url
 from smartspec_app.services.thumbnails import ThumbnailError, make_thumbnail
 from smartspec_app.settings import get_settings
 
@@ -111,6 +111,9 @@ class ListedItem:
     views_count: int
     created_at: datetime
     updated_at: datetime
+    picture_width: int | None
+    picture_height: int | None
+    picture_widths: list[int]
 
 
 LISTED_COLUMNS = tuple(getattr(GalleryItem, name) for name in ListedItem.__slots__)
@@ -150,6 +153,46 @@ def is_viewable_by_link(item: GalleryItem) -> bool:
     if item.moderation_status != APPROVED or item.is_nsfw:
         return False
     return item.visibility in (GalleryVisibility.PUBLIC, GalleryVisibility.UNLISTED)
+
+
+def media_is_public(item: GalleryItem | ListedItem) -> bool:
+    """Its media may be loaded by anyone without a signed URL (and cached): the item is listed.
+
+    Unlisted items are viewable by whoever has the page's link, but their media is not public:
+    the page hands each viewer signed, expiring URLs, so the media stops loading (once those
+    expire) when the item is made private, and is never a permanent public address of its own.
+    ListedItem rows only ever come from listed queries."""
+    return True if isinstance(item, ListedItem) else is_listed(item)
+
+
+def shown_media_url(storage: Storage, item: GalleryItem | ListedItem, url: str | None) -> str:
+    """One of the item's stored media URLs as a page shows it: public if listed, else signed."""
+    return refresh_url(storage, url, signed=not media_is_public(item)) or ""
+
+
+def shown_picture(storage: Storage, item: GalleryItem | ListedItem) -> pictures.ShownPicture:
+    """The item's picture with its renditions' srcset, through public or signed URLs like its media."""
+    public = media_is_public(item)
+    picture_url = item.media_url if item.media_type == "image" else item.thumbnail_url
+    return pictures.shown(
+        item.id,
+        item.picture_width,
+        item.picture_height,
+        item.picture_widths,
+        storage.url if public else storage.signed_url,
+        shown_media_url(storage, item, picture_url),
+    )
+
+
+def media_key_is_public(session: Session, key: str) -> bool:
+    """The stored object `key` belongs to a listed gallery item (gallery/{item_id}/...)."""
+    parts = key.split("/")
+    if len(parts) != 3 or parts[0] != "gallery" or not parts[1]:
+        return False
+    row = session.exec(
+        select(GalleryItem.is_public, GalleryItem.moderation_status, GalleryItem.is_nsfw).where(GalleryItem.id == parts[1])
+    ).first()
+    return row is not None and bool(row[0]) and row[1] == APPROVED and not row[2]
 
 
 def can_view(item: GalleryItem, user: User | None) -> bool:
@@ -270,6 +313,29 @@ def _copy_media(storage: Storage, task: GenerationTask, item_id: str) -> tuple[s
     return media_key, thumb_key, written
 
 
+def make_picture(
+    storage: Storage, item_id: str, media_type: str, media_key: str | None, thumb_key: str | None
+) -> tuple[pictures.PictureSet | None, list[str]]:
+    """The WebP renditions of the item's picture (services/pictures.py) and the keys written.
+
+    A picture that cannot be made (no thumbnail for an old audio item, an unreadable file) is not
+    an error: the item is shared without renditions, pages show the original, and
+    `cli make-renditions` can try again."""
+    source = pictures.picture_key(media_type, media_key, thumb_key)
+    if not source:
+        return None, []
+    try:
+        return pictures.make_renditions(storage, item_id, source)
+    except (pictures.PictureError, OSError) as exc:
+        log.warning("no renditions for gallery item %s (%s): %s", item_id, source, exc)
+        return None, []
+
+
+def apply_picture(item: GalleryItem, picture: pictures.PictureSet | None) -> None:
+    if picture is not None:
+        item.picture_width, item.picture_height, item.picture_widths = picture.width, picture.height, list(picture.widths)
+
+
 def _render_thumbnail(storage: Storage, task_type: str, media_key: str, thumb_key: str) -> bool:
     """Make the thumbnail from the media when the task has none (old tasks, or no ffmpeg then)."""
     try:
@@ -327,6 +393,8 @@ def share_to_gallery(
     item_id = new_id()
     media_key, thumb_key, written = _copy_media(storage, task, item_id)
     try:
+        picture, picture_keys = make_picture(storage, item_id, MEDIA_FOR_TASK[task.task_type], media_key, thumb_key)
+        written += picture_keys
         item = GalleryItem(
             id=item_id,
             task_id=task.id,
@@ -344,6 +412,7 @@ def share_to_gallery(
             moderation_status=APPROVED if auto_approve else PENDING,
         )
         item.trending_rank = trending.rank(0, 0, item.created_at)
+        apply_picture(item, picture)
         _apply_visibility(item, visibility)
         _screen_new_item(session, storage, item, media_key, thumb_key, detector, auto_approve)
         session.add(item)

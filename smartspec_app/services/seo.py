@@ -19,7 +19,7 @@ from html import escape
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from smartspec_app.services.gallery import CATEGORIES, GalleryEntry
+from smartspec_app.services.gallery import CATEGORIES, GalleryEntry, media_is_public
 from smartspec_app.services.storage import Storage, refresh_url
 
 SITE_NAME = "SmartSpec Pro"
@@ -43,11 +43,13 @@ class SiteUrls:
             return url
         return f"{self.base_url.rstrip('/')}/{url.lstrip('/')}"
 
-    def media(self, url: str | None) -> str:
-        """A loadable absolute URL for stored media (presigned URLs are signed afresh)."""
+    def media(self, url: str | None, *, signed: bool = False) -> str:
+        """A loadable absolute URL for stored media (presigned URLs are signed afresh).
+
+        `signed`: the media is not public (see `refresh_url`)."""
         if not url:
             return ""
-        return self.absolute((refresh_url(self.storage, url) if self.storage else url) or "")
+        return self.absolute((refresh_url(self.storage, url, signed=signed) if self.storage else url) or "")
 
     def gallery(self, page: int = 1) -> str:
         return self.absolute("/gallery" + (f"?page={page}" if page > 1 else ""))
@@ -115,8 +117,9 @@ def item_seo(entry: GalleryEntry, urls: SiteUrls, *, model_name: str = "", index
     """The page of one gallery item: media in Open Graph and JSON-LD, its text in the body."""
     item = entry.item
     page_url = urls.item(item.slug)
-    media_url = urls.media(item.media_url)
-    thumb_url = urls.media(item.thumbnail_url)
+    signed = not media_is_public(item)
+    media_url = urls.media(item.media_url, signed=signed)
+    thumb_url = urls.media(item.thumbnail_url, signed=signed)
     image_url = media_url if item.media_type == "image" else thumb_url
     description = summary(item.description or item.prompt or f"{item.title} by {entry.author}")
     return PageSeo(

@@ -2,7 +2,13 @@
 R2Storage (`storage_r2.py`) keeps media in Cloudflare R2 or any S3-compatible store.
 
 Keys follow the seed layout: generations/{images,videos,audio}/{user_id}/{task_id}.{ext},
-thumbnails/{task_id}_thumb.jpg, gallery/{item_id}/original.{ext} and gallery/{item_id}/thumbnail.jpg.
+thumbnails/{task_id}_thumb.jpg, gallery/{item_id}/original.{ext}, gallery/{item_id}/thumbnail.jpg
+and the WebP renditions of the item's picture, gallery/{item_id}/w{width}.webp.
+
+Two kinds of URL: `url(key)` for media anyone may load (listed gallery items: cacheable, stable)
+and `signed_url(key)` for everything else (generations, unlisted and private items): it works
+for a limited time for whoever holds it (R2 presigns; local media is HMAC-signed, see
+media_signing.py). Which one a viewer gets is decided where media is shown (`refresh_url`).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from urllib.parse import unquote, urlsplit
 from smartspec_app.services.errors import ValidationError
 
 if TYPE_CHECKING:
+    from smartspec_app.services.media_signing import MediaSigner
     from smartspec_app.services.storage_r2 import R2Storage
 
 MEDIA_FOLDERS = {"image": "images", "video": "videos", "speech": "audio"}
@@ -44,6 +51,11 @@ def gallery_key(item_id: str, ext: str) -> str:
 
 def gallery_thumbnail_key(item_id: str) -> str:
     return f"gallery/{item_id}/thumbnail.jpg"
+
+
+def gallery_rendition_key(item_id: str, width: int) -> str:
+    """A WebP rendition of the item's picture, `width` pixels wide (services/pictures.py)."""
+    return f"gallery/{item_id}/w{width}.webp"
 
 
 def gallery_prefix(item_id: str) -> str:
@@ -95,7 +107,10 @@ class Storage(Protocol):
         """Remove the object; a missing one is fine."""
 
     def url(self, key: str) -> str:
-        """A URL a browser can load the object from."""
+        """A URL anyone can load the object from (for media that is public)."""
+
+    def signed_url(self, key: str) -> str:
+        """A URL that loads the object for a limited time, for whoever holds it (private media)."""
 
     def key_from_url(self, url: str) -> str | None:
         """The key behind a URL this storage made, or None for any other URL."""
@@ -106,11 +121,12 @@ class Storage(Protocol):
 
 
 class LocalStorage:
-    """Files in a directory; the backend serves them at `{base_url}/{key}`."""
+    """Files in a directory; the backend serves them at `{base_url}/{key}` (api/media.py)."""
 
-    def __init__(self, root: Path, base_url: str = "/media") -> None:
+    def __init__(self, root: Path, base_url: str = "/media", signer: MediaSigner | None = None) -> None:
         self.root = Path(root)
         self.base_url = base_url.rstrip("/")
+        self.signer = signer
 
     def path(self, key: str) -> Path:
         return self.root / _check_key(key)
@@ -174,6 +190,12 @@ class LocalStorage:
     def url(self, key: str) -> str:
         return f"{self.base_url}/{_check_key(key)}"
 
+    def signed_url(self, key: str) -> str:
+        if self.signer is None:
+            raise RuntimeError("This LocalStorage has no MediaSigner, so it cannot hand out private media URLs")
+        key = _check_key(key)
+        return f"{self.base_url}/{key}?{self.signer.query(key)}"
+
     def key_from_url(self, url: str) -> str | None:
         return _key_after(url, self.base_url)
 
@@ -193,14 +215,18 @@ def _key_after(url: str, base: str) -> str | None:
         return None
 
 
-def refresh_url(storage: Storage, url: str | None) -> str | None:
-    """A loadable URL for a stored one: presigned URLs expire, so pages re-sign what they show.
+def refresh_url(storage: Storage, url: str | None, *, signed: bool = False) -> str | None:
+    """A loadable URL for a stored one, made when it is shown: presigned URLs expire.
 
-    URLs the storage did not make (another storage's, a provider's) come back unchanged."""
-    if not url or storage.stable_urls:
+    `signed`: the media is not public (a generation, an unlisted or private gallery item), so the
+    URL is a signed, expiring one whatever the stored URL was. URLs the storage did not make
+    (another storage's, a provider's) come back unchanged."""
+    if not url or (storage.stable_urls and not signed):
         return url
     key = storage.key_from_url(url)
-    return storage.url(key) if key else url
+    if not key:
+        return url
+    return storage.signed_url(key) if signed else storage.url(key)
 
 
 @contextmanager
@@ -232,7 +258,9 @@ def get_storage() -> Storage:
         from smartspec_app.services.storage_r2 import r2_storage_from_settings
 
         return r2_storage_from_settings(settings)
-    return LocalStorage(settings.media_dir)
+    from smartspec_app.services.media_signing import signer_from_settings
+
+    return LocalStorage(settings.media_dir, signer=signer_from_settings(settings))
 
 
 def __getattr__(name: str) -> Any:
@@ -252,6 +280,7 @@ __all__ = [
     "content_type_for",
     "gallery_key",
     "gallery_prefix",
+    "gallery_rendition_key",
     "gallery_thumbnail_key",
     "generation_key",
     "get_storage",

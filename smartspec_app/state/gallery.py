@@ -19,7 +19,7 @@ from smartspec_app.services.db import session_scope
 from smartspec_app.services.errors import NotFound, SmartSpecError
 from smartspec_app.services.gallery import CATEGORIES, GalleryEntry
 from smartspec_app.services.seo import SEO_BLOCK_ID
-from smartspec_app.services.storage import get_storage, refresh_url
+from smartspec_app.services.storage import get_storage
 from smartspec_app.state.auth import AuthState
 
 PAGE_SIZE = 24
@@ -64,8 +64,8 @@ class GalleryItemView:
     created_at: str = ""
 
 
-def _url(url: str | None) -> str:
-    return (refresh_url(get_storage(), url) or "") if url else ""
+def _url(item: gallery.GalleryItem | gallery.ListedItem, url: str | None) -> str:
+    return gallery.shown_media_url(get_storage(), item, url) if url else ""
 
 
 def card_view(entry: GalleryEntry) -> GalleryCard:
@@ -76,8 +76,8 @@ def card_view(entry: GalleryEntry) -> GalleryCard:
         title=item.title,
         author=entry.author,
         media_type=item.media_type,
-        media_url=_url(item.media_url),
-        thumbnail_url=_url(item.thumbnail_url),
+        media_url=_url(item, item.media_url),
+        thumbnail_url=_url(item, item.thumbnail_url),
         likes_count=item.likes_count,
         views_count=item.views_count,
         visibility=item.visibility,
@@ -93,8 +93,8 @@ def item_view(entry: GalleryEntry) -> GalleryItemView:
         title=item.title,
         description=item.description,
         media_type=item.media_type,
-        media_url=_url(item.media_url),
-        thumbnail_url=_url(item.thumbnail_url),
+        media_url=_url(item, item.media_url),
+        thumbnail_url=_url(item, item.thumbnail_url),
         prompt=item.prompt,
         model_id=item.model_id,
         model_name=gallery.model_name(item.model_id),

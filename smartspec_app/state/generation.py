@@ -24,7 +24,7 @@ from smartspec_app.models import GenerationTask, TaskStatus
 from smartspec_app.services import auth, catalog, generation, rate_limit, task_events, task_media, worker
 from smartspec_app.services.db import session_scope
 from smartspec_app.services.errors import SmartSpecError
-from smartspec_app.services.storage import get_storage
+from smartspec_app.services.storage import get_storage, refresh_url
 from smartspec_app.services.task_events import TaskSnapshot
 from smartspec_app.settings import get_settings
 from smartspec_app.state.auth import AuthState
@@ -77,7 +77,9 @@ def _created_label(iso: str) -> str:
 
 
 def task_view(task: GenerationTask | TaskSnapshot) -> TaskView:
+    """The task as the page shows it; its media through signed, expiring URLs (only its owner sees them)."""
     snap = task if isinstance(task, TaskSnapshot) else TaskSnapshot.of(task)
+    storage = get_storage()
     return TaskView(
         id=snap.id,
         task_type=snap.task_type,
@@ -86,8 +88,8 @@ def task_view(task: GenerationTask | TaskSnapshot) -> TaskView:
         status=snap.status,
         status_detail=snap.status_detail,
         progress=snap.progress,
-        output_urls=list(snap.output_urls),
-        thumbnail_url=snap.thumbnail_url,
+        output_urls=[refresh_url(storage, url, signed=True) or "" for url in snap.output_urls],
+        thumbnail_url=refresh_url(storage, snap.thumbnail_url, signed=True) or "",
         error_message=snap.error_message,
         provider=snap.provider,
         created_at=_created_label(snap.created_at),

@@ -10,12 +10,12 @@ import dataclasses
 import reflex as rx
 
 from smartspec_app.models import GalleryItem
-from smartspec_app.services import moderation
+from smartspec_app.services import gallery, moderation
 from smartspec_app.services.db import session_scope
 from smartspec_app.services.errors import SmartSpecError
 from smartspec_app.services.moderation import AuditEntry
 from smartspec_app.services.nsfw import EXPLICIT_LABELS
-from smartspec_app.services.storage import get_storage, refresh_url
+from smartspec_app.services.storage import get_storage
 from smartspec_app.state.admin import AdminState
 
 PAGE_SIZE = 24
@@ -114,7 +114,7 @@ def queue_row(item: GalleryItem, author: str) -> QueueRow:
         author=author,
         href=f"/gallery/{item.slug}",
         media_type=item.media_type,
-        thumbnail_url=refresh_url(get_storage(), item.thumbnail_url) or "",
+        thumbnail_url=gallery.shown_media_url(get_storage(), item, item.thumbnail_url),
         status=item.moderation_status,
         score=_score(item.nsfw_score),
         flagged=item.nsfw_flagged,
@@ -191,8 +191,8 @@ class ModerationState(AdminState):
             href=f"/gallery/{item.slug}",
             author=found.author,
             media_type=item.media_type,
-            media_url=refresh_url(storage, item.media_url) or "",
-            thumbnail_url=refresh_url(storage, item.thumbnail_url) or "",
+            media_url=gallery.shown_media_url(storage, item, item.media_url),
+            thumbnail_url=gallery.shown_media_url(storage, item, item.thumbnail_url),
             prompt=item.prompt,
             visibility=item.visibility,
             status=item.moderation_status,

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from smartspec_app.api import build_api
 from smartspec_app.models import ApiToken, GalleryItem, GenerationTask
 from smartspec_app.services import keys
-from smartspec_app.services.storage import LocalStorage
+from smartspec_app.services.storage import get_storage
 from smartspec_app.settings import reload_settings
 from tests.support.gallery_data import completed_task, make_user, shared_item
 from tests.support.servers import serve
@@ -64,7 +64,7 @@ def world(app_env: Path, session: Session, monkeypatch: pytest.MonkeyPatch) -> I
     monkeypatch.setenv("RATE_LIMIT_USER", "10000/minute")
     monkeypatch.setenv("RATE_LIMIT_ANONYMOUS", "10000/minute")
     reload_settings()
-    media = LocalStorage(app_env / "media")
+    media = get_storage()  # DATA_DIR/media, signing like the served app
     admin = make_user(session, "admin")  # the first account is an admin
     owner, stranger = make_user(session, "owner"), make_user(session, "stranger")
     task = completed_task(session, media, owner)

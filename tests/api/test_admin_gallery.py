@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from smartspec_app.api import build_api
 from smartspec_app.models import GalleryItem, GenerationTask, ModerationAction, User
 from smartspec_app.services import auth
-from smartspec_app.services.storage import LocalStorage
+from smartspec_app.services.storage import LocalStorage, get_storage
 from smartspec_app.settings import reload_settings
 from tests.support.gallery_data import make_user, shared_item
 from tests.support.moderation_data import FixedDetector, as_detector
@@ -39,7 +39,7 @@ ROUTES = [
 
 @pytest.fixture
 def media(app_env: Path) -> LocalStorage:
-    return LocalStorage(app_env / "media")
+    return get_storage()  # DATA_DIR/media, signing like the served app
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from sqlmodel import Session
 from smartspec_app.api import build_api, gallery_pages
 from smartspec_app.models import User
 from smartspec_app.services import auth, gallery, keys
-from smartspec_app.services.storage import LocalStorage
+from smartspec_app.services.storage import LocalStorage, get_storage
 from smartspec_app.settings import reload_settings
 from tests.support.gallery_data import completed_task, make_user, shared_item
 from tests.support.html_page import parse_html
@@ -53,7 +53,7 @@ def site(app_env: Path, build_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
 @pytest.fixture
 def media(app_env: Path) -> LocalStorage:
     """The storage the served app reads (DATA_DIR/media)."""
-    return LocalStorage(app_env / "media")
+    return get_storage()  # DATA_DIR/media, signing like the served app
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from smartspec_app.api import build_api
 from smartspec_app.models import GalleryItem, GenerationTask, User
 from smartspec_app.services import keys, worker
-from smartspec_app.services.storage import LocalStorage
+from smartspec_app.services.storage import get_storage
 from smartspec_app.settings import reload_settings
 from tests.support.gallery_data import completed_task, make_user, shared_item
 from tests.support.servers import serve
@@ -37,7 +37,7 @@ def api(app_env: Path, session: Session, monkeypatch: pytest.MonkeyPatch) -> Ite
     monkeypatch.setenv("RATE_LIMIT_ANONYMOUS", "10000/minute")
     reload_settings()
     monkeypatch.setattr(worker, "enqueue", lambda _task_id: None)
-    media = LocalStorage(app_env / "media")
+    media = get_storage()  # DATA_DIR/media, signing like the served app
     make_user(session, "admin")  # the first account is an admin
     user, reporter = make_user(session, "writer"), make_user(session, "reader")
     tasks = [completed_task(session, media, user, prompt=f"Task {n}") for n in range(len(PAYLOADS))]

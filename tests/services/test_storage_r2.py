@@ -189,6 +189,56 @@ def test_urls_lead_back_to_their_keys(r2: R2Storage, tmp_path: Path) -> None:
     assert refresh_url(local, f"/media/{KEY}") == f"/media/{KEY}"
 
 
+def test_private_media_is_presigned_even_with_a_public_domain(r2: R2Storage, bucket: Bucket) -> None:
+    """With R2_PUBLIC_URL, public gallery media goes through the domain; generations and unlisted or
+    private items still get presigned, expiring URLs (never a permanent public address)."""
+    public = R2Storage(r2.client, r2.bucket, endpoint_url=r2.endpoint_url, public_url="https://media.example.com", presign_seconds=600)
+    public.save_bytes(KEY, b"private bytes", "image/png")
+    stored = public.url(KEY)
+    assert stored == f"https://media.example.com/{KEY}"
+    for signed in (public.signed_url(KEY), refresh_url(public, stored, signed=True)):
+        assert signed.startswith(f"{bucket.endpoint}/{bucket.name}/{KEY}?") and "X-Amz-Expires=600" in signed
+        assert httpx.get(signed).content == b"private bytes"
+    assert refresh_url(public, stored) == stored  # public media: the domain
+    assert refresh_url(r2, r2.url(KEY), signed=True).startswith(f"{bucket.endpoint}/{bucket.name}/{KEY}?")
+
+
+def test_a_presigned_url_is_reused_for_a_quarter_of_its_life(r2: R2Storage, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages re-render on every progress update: one src per object, so browsers neither reload nor miss their cache."""
+    import smartspec_app.services.storage_r2 as storage_r2
+
+    clock = [1000.0]
+    monkeypatch.setattr(storage_r2.time, "monotonic", lambda: clock[0])
+    signed: list[str] = []
+    presign = r2.client.generate_presigned_url
+    monkeypatch.setattr(r2.client, "generate_presigned_url", lambda *a, **k: signed.append(k["Params"]["Key"]) or presign(*a, **k))
+    storage = R2Storage(r2.client, r2.bucket, endpoint_url=r2.endpoint_url, presign_seconds=600)
+    first = storage.signed_url(KEY)
+    clock[0] += 149
+    assert storage.signed_url(KEY) == first and storage.url(KEY) == first
+    storage.signed_url("thumbnails/x_thumb.jpg")
+    assert signed == [KEY, "thumbnails/x_thumb.jpg"]
+    clock[0] += 2  # past 150 s: signed again (so a URL handed out is always valid for at least 450 s more)
+    storage.signed_url(KEY)
+    assert signed == [KEY, "thumbnails/x_thumb.jpg", KEY]
+
+
+def test_gallery_items_on_r2_public_only_when_listed(r2: R2Storage, bucket: Bucket, session, monkeypatch: pytest.MonkeyPatch) -> None:
+    from smartspec_app.services import gallery
+    from tests.support.gallery_data import make_user, shared_item
+
+    public = R2Storage(r2.client, r2.bucket, endpoint_url=r2.endpoint_url, public_url="https://media.example.com", presign_seconds=600)
+    owner = make_user(session)
+    listed = shared_item(session, public, owner, "On show")
+    hidden = shared_item(session, public, owner, "Hidden", visibility="unlisted")
+    assert gallery.shown_media_url(public, listed, listed.media_url) == f"https://media.example.com/gallery/{listed.id}/original.png"
+    signed = gallery.shown_media_url(public, hidden, hidden.media_url)
+    assert signed.startswith(f"{bucket.endpoint}/{bucket.name}/gallery/{hidden.id}/original.png?")
+    assert httpx.get(signed).status_code == 200
+    gallery.update_item(session, owner, listed.id, visibility="private")
+    assert "X-Amz-Signature=" in gallery.shown_media_url(public, listed, listed.media_url)
+
+
 # ---------------------------------------------------------------- reading, listing, copying, deleting
 
 

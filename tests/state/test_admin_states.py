@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from smartspec_app.models import GalleryItem, ModerationAction
 from smartspec_app.services import auth
-from smartspec_app.services.storage import LocalStorage
+from smartspec_app.services.storage import get_storage
 from smartspec_app.state.analytics import AnalyticsState
 from smartspec_app.state.moderation import AuditState, ModerationState
 from tests.support.gallery_data import make_user, shared_item
@@ -63,7 +63,7 @@ def call(state, name: str, *args):
 def setting(app_env: Path, session: Session) -> dict:
     admin = make_user(session, "admin")  # the first account is an admin
     owner, stranger = make_user(session), make_user(session)
-    media = LocalStorage(app_env / "media")
+    media = get_storage()  # DATA_DIR/media, signing like the served app
     item = shared_item(session, media, owner, "Waiting", detector=FLAGGED)
     tokens = {}
     for name, user in (("admin", admin), ("owner", owner), ("stranger", stranger)):

@@ -110,3 +110,25 @@ def test_a_reread_that_finds_nothing_new_sends_nothing() -> None:
     assert sent(state) == set()
     state._apply([snapshot("run", "running", 40)])  # a repeated message
     assert sent(state) == set()
+
+
+def test_the_page_shows_outputs_through_signed_urls(signed_in: str, session: Session) -> None:
+    """/media of a generation is not public: the owner's page gets signed URLs that load it."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from smartspec_app.services.media_signing import signer_from_settings
+    from smartspec_app.services.storage import get_storage
+    from smartspec_app.settings import get_settings
+    from tests.support.gallery_data import completed_task
+
+    owner = auth.user_for_token(session, signed_in)
+    task = completed_task(session, get_storage(), owner)
+    state = fresh(GenerationState, signed_in)
+    call(state, "on_load")
+    shown = next(t for t in state.tasks if t.id == task.id)
+    signer = signer_from_settings(get_settings())
+    for url, key in ((shown.output_urls[0], task.output_keys[0]), (shown.thumbnail_url, f"thumbnails/{task.id}_thumb.jpg")):
+        parts = urlsplit(url)
+        query = parse_qs(parts.query)
+        assert parts.path == f"/media/{key}"
+        assert signer.verify(key, query["expires"][0], query["signature"][0])
