@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from smartspec_app.frontend_build import BootAfterPaintPlugin
 from smartspec_app.settings import get_settings
 
 settings = get_settings()
@@ -13,7 +14,11 @@ config = rx.Config(
     redis_url=settings.redis_url or None,
     telemetry_enabled=False,
     show_built_with_reflex=False,
-    plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="violet", radius="large")), rx.plugins.SitemapPlugin()],
+    plugins=[
+        rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="violet", radius="large")),
+        rx.plugins.SitemapPlugin(),
+        BootAfterPaintPlugin(),
+    ],
     # the build writes .br and .gz beside every text file; Reflex serves the one the browser accepts
     frontend_compression_formats=["brotli", "gzip"],
 )

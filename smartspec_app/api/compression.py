@@ -56,10 +56,8 @@ def preferred_encoding(accept_encoding: str) -> str | None:
         if name:
             accepted[name] = quality
     wildcard = accepted.get("*", 0.0)
-    for encoding in ("br", "gzip"):
-        if accepted.get(encoding, wildcard) > 0:
-            return encoding
-    return None
+    quality, encoding = max((accepted.get(name, wildcard), name == "br", name) for name in ("br", "gzip"))[::2]
+    return encoding if quality > 0 else None
 
 
 class CompressionMiddleware:

@@ -37,7 +37,7 @@ def build_router(shell: SpaShell | None = None) -> APIRouter:
         return html_page(request, seo.inject(shell.html(route), page), status, get_settings().html_cache_seconds)
 
     def not_found(request: Request) -> Response:
-        return html(request, seo.not_found_seo(str(request.url)), 404)
+        return html(request, seo.not_found_seo(str(request.url), site_urls(request)), 404)
 
     def gallery_sitemap(request: Request) -> sitemap.GallerySitemap:
         return sitemap.GallerySitemap(session_scope, site_urls(request), get_settings().sitemap_max_urls)

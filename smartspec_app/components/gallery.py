@@ -5,7 +5,9 @@ from __future__ import annotations
 import reflex as rx
 
 from smartspec_app.components.brand_icons import FACEBOOK_LOGO, X_LOGO, brand_icon
-from smartspec_app.state.gallery import SORT_LABELS, GalleryCard, GalleryState
+from smartspec_app.services.pictures import CARD_SIZES, ITEM_SIZES
+from smartspec_app.services.seo import EAGER_CARDS
+from smartspec_app.state.gallery import REMOVE_SEO_BLOCK, SORT_LABELS, GalleryCard, GalleryState
 from smartspec_app.state.gallery_item import GalleryItemState
 
 MEDIA_ICONS = (("video", "film"), ("audio", "audio_lines"))
@@ -21,12 +23,46 @@ def _placeholder(media_type: rx.Var[str]) -> rx.Component:
     )
 
 
-def _picture(card: rx.Var[GalleryCard]) -> rx.Component:
-    source = rx.cond(card.thumbnail_url != "", card.thumbnail_url, rx.cond(card.media_type == "image", card.media_url, ""))
+def picture(
+    src: rx.Var[str], srcset: rx.Var[str], width: rx.Var[int], height: rx.Var[int], alt: rx.Var[str], sizes: str, **props
+) -> rx.Component:
+    """<img> with the renditions' srcset and the picture's own dimensions (no layout shift while it loads)."""
+    return rx.el.img(
+        src=src,
+        src_set=srcset,
+        sizes=sizes,
+        alt=alt,
+        custom_attrs=_size_attrs(width, height) | props.pop("custom_attrs", {}),
+        **props,
+    )
+
+
+def _size_attrs(width: rx.Var[int], height: rx.Var[int]) -> dict[str, rx.Var]:
+    """width/height attributes when the picture's size is known (0: leave them out)."""
+    return {"width": rx.cond(width > 0, width, None), "height": rx.cond(height > 0, height, None)}
+
+
+def reveal_when_loaded(loaded: rx.Var[bool]) -> rx.Component:
+    """Once the page has its data: remove the server-rendered page that stood in for it (api/gallery_pages.py)."""
+    return rx.cond(loaded, rx.box(on_mount=rx.call_script(REMOVE_SEO_BLOCK), display="none"))
+
+
+def _picture(card: rx.Var[GalleryCard], index: rx.Var[int]) -> rx.Component:
     return rx.box(
         rx.cond(
-            source != "",
-            rx.image(src=source, alt=card.title, width="100%", height="100%", object_fit="cover", loading="lazy"),
+            card.picture_src != "",
+            picture(
+                card.picture_src,
+                card.picture_srcset,
+                card.picture_width,
+                card.picture_height,
+                card.title,
+                CARD_SIZES,
+                # the first row is in view on any screen: fetched at once, the very first at high priority
+                loading=rx.cond(index < EAGER_CARDS, "eager", "lazy"),
+                custom_attrs={"fetchPriority": rx.cond(index == 0, "high", "auto")},
+                style={"width": "100%", "height": "100%", "objectFit": "cover", "display": "block"},
+            ),
             _placeholder(card.media_type),
         ),
         width="100%",
@@ -53,11 +89,11 @@ def _visibility_menu(card: rx.Var[GalleryCard]) -> rx.Component:
     )
 
 
-def media_card(card: rx.Var[GalleryCard]) -> rx.Component:
+def media_card(card: rx.Var[GalleryCard], index: rx.Var[int]) -> rx.Component:
     """A grid card: picture, title, author, likes; the author's own page adds visibility controls."""
     return rx.card(
         rx.vstack(
-            rx.link(_picture(card), href=card.href, width="100%"),
+            rx.link(_picture(card, index), href=card.href, width="100%"),
             rx.link(rx.text(card.title, weight="medium", trim="end", class_name="card-title"), href=card.href, underline="none"),
             rx.hstack(
                 rx.link(card.author, href="/gallery/user/" + card.author, size="2", color_scheme="gray"),
@@ -109,20 +145,47 @@ def filter_bar() -> rx.Component:
     )
 
 
+def _item_picture(alt: rx.Var[str], element_id: str) -> rx.Component:
+    item = GalleryItemState.item
+    return picture(
+        item.picture_src,
+        item.picture_srcset,
+        item.picture_width,
+        item.picture_height,
+        alt,
+        ITEM_SIZES,
+        id=element_id,
+        custom_attrs={"fetchPriority": "high"},  # the page's largest picture: never lazy
+        style={"width": "100%", "height": "auto", "borderRadius": "8px", "display": "block"},
+    )
+
+
 def item_media() -> rx.Component:
     item = GalleryItemState.item
+    size = _size_attrs(item.picture_width, item.picture_height)
     return rx.match(
         item.media_type,
-        ("video", rx.el.video(src=item.media_url, poster=item.thumbnail_url, controls=True, id="item-video", style={"width": "100%"})),
+        (
+            "video",
+            rx.el.video(
+                src=item.media_url,
+                poster=item.picture_src,
+                controls=True,
+                preload="none",
+                id="item-video",
+                custom_attrs=size,
+                style={"width": "100%", "height": "auto"},
+            ),
+        ),
         (
             "audio",
             rx.vstack(
-                rx.cond(item.thumbnail_url != "", rx.image(src=item.thumbnail_url, alt=item.title, width="100%", border_radius="8px")),
-                rx.el.audio(src=item.media_url, controls=True, id="item-audio", style={"width": "100%"}),
+                rx.cond(item.picture_src != "", _item_picture(item.title, "item-waveform")),
+                rx.el.audio(src=item.media_url, controls=True, preload="none", id="item-audio", style={"width": "100%"}),
                 width="100%",
             ),
         ),
-        rx.image(src=item.media_url, alt=item.prompt, id="item-image", width="100%", border_radius="8px"),
+        _item_picture(item.prompt, "item-image"),
     )
 
 

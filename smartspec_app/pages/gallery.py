@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from smartspec_app.components.gallery import filter_bar, media_card
+from smartspec_app.components.gallery import filter_bar, media_card, reveal_when_loaded
 from smartspec_app.components.nav import page_frame
 from smartspec_app.state.auth import AuthState
 from smartspec_app.state.gallery import GalleryState
@@ -35,7 +35,7 @@ def gallery_page() -> rx.Component:
         rx.cond(
             GalleryState.cards.length() > 0,
             rx.grid(
-                rx.foreach(GalleryState.cards, media_card),
+                rx.foreach(GalleryState.cards, lambda card, index: media_card(card, index)),
                 columns=rx.breakpoints(initial="1", sm="2", md="3", lg="4"),
                 spacing="4",
                 width="100%",
@@ -47,4 +47,5 @@ def gallery_page() -> rx.Component:
             GalleryState.has_more,
             rx.center(rx.button("Load more", variant="soft", on_click=GalleryState.load_more, id="load-more"), width="100%"),
         ),
+        reveal_when_loaded(GalleryState.loaded),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from smartspec_app.components.gallery import item_media, like_button, share_buttons
+from smartspec_app.components.gallery import item_media, like_button, reveal_when_loaded, share_buttons
 from smartspec_app.components.gallery_forms import delete_dialog, edit_dialog
 from smartspec_app.components.nav import page_frame
 from smartspec_app.components.report_dialog import report_dialog
@@ -80,4 +80,5 @@ def gallery_item_page() -> rx.Component:
                 rx.center(rx.spinner(size="3"), width="100%", padding="4em"),
             ),
         ),
+        reveal_when_loaded(GalleryItemState.loaded),
     )

@@ -24,6 +24,14 @@ from smartspec_app.services.storage import Storage, gallery_rendition_key, local
 log = logging.getLogger(__name__)
 
 WIDTHS = (320, 480, 640, 960, 1280)
+# The slots pictures fill, for `sizes` (the page frame is at most 72em wide with 16 px padding):
+# the item page's picture is the full width on a phone, half of it from 48em on; gallery cards
+# are one to four columns (Reflex's breakpoints: 30em, 48em, 62em).
+ITEM_SIZES = "(min-width: 72em) 544px, (min-width: 48em) calc(50vw - 32px), calc(100vw - 32px)"
+CARD_SIZES = (
+    "(min-width: 72em) 256px, (min-width: 62em) calc(25vw - 28px), (min-width: 48em) calc(33vw - 32px), "
+    "(min-width: 30em) calc(50vw - 24px), calc(100vw - 32px)"
+)
 WEBP_QUALITY = 80
 WEBP_METHOD = 4  # 0 (fast) .. 6 (small); 4 is within a few per cent of 6 at half the time
 MAX_SOURCE_PIXELS = 64_000_000  # refuse decompression bombs before decoding

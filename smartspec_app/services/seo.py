@@ -19,14 +19,52 @@ from html import escape
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from smartspec_app.services.gallery import CATEGORIES, GalleryEntry, media_is_public
+from smartspec_app.services import pictures
+from smartspec_app.services.gallery import CATEGORIES, GalleryEntry, media_is_public, shown_picture
+from smartspec_app.services.pictures import CARD_SIZES, ITEM_SIZES, ShownPicture
 from smartspec_app.services.storage import Storage, refresh_url
 
 SITE_NAME = "SmartSpec Pro"
 DESCRIPTION_LIMIT = 160
 SCHEMA_TYPES = {"image": "ImageObject", "video": "VideoObject", "audio": "AudioObject"}
 SEO_BLOCK_ID = "seo-content"
-_BLOCK_STYLE = "max-width:64em;margin:2em auto;padding:0 1.5em;font-family:system-ui,sans-serif;line-height:1.5"
+SEO_STYLE_ID = "seo-style"
+EAGER_CARDS = 4  # the first row of the grid on a wide screen; the rest load as they scroll into view
+NAV_LINKS = (("Generate", "/generate"), ("My generations", "/generations"), ("Gallery", "/gallery"), ("SDKs", "/sdk"))
+# The server-rendered page until the live one has its data (the app's root stays hidden meanwhile, so
+# nothing moves when they swap): the Reflex page's layout in plain CSS, mobile first, light and dark.
+PAGE_CSS = (
+    "body>[data-is-root-theme]{display:none}"
+    f"#{SEO_BLOCK_ID}{{font-family:-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,'Helvetica Neue',system-ui,sans-serif;"
+    "color:#211f26;background:#fff;line-height:1.5;min-height:100vh;font-size:16px}"
+    f"#{SEO_BLOCK_ID} a{{color:#6550b9}}"
+    f"#{SEO_BLOCK_ID} .ssr-bar{{display:flex;flex-wrap:wrap;align-items:center;gap:.5em 1.25em;padding:1em 1.5em;"
+    "border-bottom:1px solid #e4e2e4}"
+    f"#{SEO_BLOCK_ID} .ssr-bar a{{text-decoration:none;font-weight:500}}"
+    f"#{SEO_BLOCK_ID} .ssr-brand{{font-size:1.25rem;font-weight:700}}"
+    f"#{SEO_BLOCK_ID} .ssr-main{{max-width:72em;margin:0 auto;padding:2em 16px;box-sizing:border-box}}"
+    f"#{SEO_BLOCK_ID} h1{{font-size:1.75rem;line-height:1.25;margin:0 0 .5em}}"
+    f"#{SEO_BLOCK_ID} img{{display:block;max-width:100%;height:auto;border-radius:8px}}"
+    f"#{SEO_BLOCK_ID} .ssr-item{{display:grid;gap:2em}}"
+    f"#{SEO_BLOCK_ID} .ssr-item figure{{margin:0}}"
+    f"#{SEO_BLOCK_ID} .ssr-item img,#{SEO_BLOCK_ID} video,#{SEO_BLOCK_ID} audio{{width:100%}}"
+    f"#{SEO_BLOCK_ID} dt{{font-size:.75rem;color:#65636d;font-weight:500}}"
+    f"#{SEO_BLOCK_ID} dd{{margin:0 0 .75em;font-size:.875rem}}"
+    f"#{SEO_BLOCK_ID} .tags{{display:flex;flex-wrap:wrap;gap:.5em;list-style:none;padding:0}}"
+    f"#{SEO_BLOCK_ID} .gallery{{display:grid;grid-template-columns:1fr;gap:16px;list-style:none;padding:0}}"
+    f"#{SEO_BLOCK_ID} .gallery img{{width:100%;aspect-ratio:1;object-fit:cover}}"
+    f"#{SEO_BLOCK_ID} .gallery li{{font-size:.875rem}}"
+    f"#{SEO_BLOCK_ID} .gallery .title{{display:block;font-weight:500;font-size:1rem;margin-top:.5em}}"
+    "@media (min-width:30em){"
+    f"#{SEO_BLOCK_ID} .gallery{{grid-template-columns:repeat(2,1fr)}}}}"
+    "@media (min-width:48em){"
+    f"#{SEO_BLOCK_ID} .gallery{{grid-template-columns:repeat(3,1fr)}}#{SEO_BLOCK_ID} .ssr-item{{grid-template-columns:1fr 1fr}}}}"
+    "@media (min-width:62em){"
+    f"#{SEO_BLOCK_ID} .gallery{{grid-template-columns:repeat(4,1fr)}}}}"
+    "@media (prefers-color-scheme:dark){"
+    f"#{SEO_BLOCK_ID}{{color:#eeeef0;background:#121113}}#{SEO_BLOCK_ID} a{{color:#baa7ff}}"
+    f"#{SEO_BLOCK_ID} .ssr-bar{{border-color:#323035}}#{SEO_BLOCK_ID} dt{{color:#b5b2bc}}}}"
+)
 
 
 @dataclass(frozen=True)
@@ -68,6 +106,15 @@ class SiteUrls:
 
 
 @dataclass(frozen=True)
+class Preload:
+    """The page's largest picture, fetched from the head at high priority (it is what LCP measures)."""
+
+    href: str
+    srcset: str = ""
+    sizes: str = ""
+
+
+@dataclass(frozen=True)
 class PageSeo:
     """Everything a page tells crawlers; rendered by `head_html` and `inject`."""
 
@@ -77,6 +124,8 @@ class PageSeo:
     og_type: str = "website"
     image_url: str = ""
     image_alt: str = ""
+    image_width: int = 0
+    image_height: int = 0
     video_url: str = ""
     video_type: str = ""
     audio_url: str = ""
@@ -86,6 +135,7 @@ class PageSeo:
     next_url: str = ""
     json_ld: list[dict[str, Any]] = field(default_factory=list)
     body_html: str = ""  # already escaped HTML
+    preload: Preload | None = None
 
     @property
     def twitter_card(self) -> str:
@@ -122,6 +172,8 @@ def item_seo(entry: GalleryEntry, urls: SiteUrls, *, model_name: str = "", index
     thumb_url = urls.media(item.thumbnail_url, signed=signed)
     image_url = media_url if item.media_type == "image" else thumb_url
     description = summary(item.description or item.prompt or f"{item.title} by {entry.author}")
+    picture = _picture(entry, urls)
+    original_size = item.media_type == "image" and picture.has_size
     return PageSeo(
         title=f"{item.title} · {SITE_NAME} Gallery",
         description=description,
@@ -129,17 +181,39 @@ def item_seo(entry: GalleryEntry, urls: SiteUrls, *, model_name: str = "", index
         og_type="video.other" if item.media_type == "video" else "website",
         image_url=image_url,
         image_alt=summary(item.prompt or item.title, 420),
+        image_width=picture.width if original_size else 0,
+        image_height=picture.height if original_size else 0,
         video_url=media_url if item.media_type == "video" else "",
         video_type=mime_of(media_url) if item.media_type == "video" else "",
         audio_url=media_url if item.media_type == "audio" else "",
         audio_type=mime_of(media_url) if item.media_type == "audio" else "",
         robots="index, follow, max-image-preview:large" if indexable else "noindex, nofollow",
-        json_ld=[item_json_ld(entry, urls, page_url=page_url, media_url=media_url, thumb_url=thumb_url, description=description)],
-        body_html=_item_body(entry, urls, media_url=media_url, thumb_url=thumb_url, model_name=model_name),
+        json_ld=[
+            item_json_ld(entry, urls, page_url=page_url, media_url=media_url, thumb_url=thumb_url, description=description, picture=picture)
+        ],
+        body_html=_item_body(entry, urls, media_url=media_url, thumb_url=thumb_url, model_name=model_name, picture=picture),
+        preload=Preload(urls.absolute(picture.src), picture.srcset, ITEM_SIZES if picture.srcset else "") if picture.src else None,
     )
 
 
-def item_json_ld(entry: GalleryEntry, urls: SiteUrls, *, page_url: str, media_url: str, thumb_url: str, description: str) -> dict:
+def _picture(entry: GalleryEntry, urls: SiteUrls) -> ShownPicture:
+    """The item's picture with its renditions (public or signed like its media); without a storage, the stored URL."""
+    item = entry.item
+    if urls.storage is not None:
+        return shown_picture(urls.storage, item)
+    return pictures.ShownPicture(src=(item.media_url if item.media_type == "image" else item.thumbnail_url) or "")
+
+
+def item_json_ld(
+    entry: GalleryEntry,
+    urls: SiteUrls,
+    *,
+    page_url: str,
+    media_url: str,
+    thumb_url: str,
+    description: str,
+    picture: ShownPicture | None = None,
+) -> dict:
     item = entry.item
     data: dict[str, Any] = {
         "@context": "https://schema.org",
@@ -162,48 +236,85 @@ def item_json_ld(entry: GalleryEntry, urls: SiteUrls, *, page_url: str, media_ur
             {"@type": "InteractionCounter", "interactionType": "https://schema.org/WatchAction", "userInteractionCount": item.views_count},
         ],
     }
+    if picture is not None and picture.renditions:  # the WebP renditions, smallest first
+        data["thumbnail"] = [
+            {"@type": "ImageObject", "contentUrl": urls.absolute(url), "width": width, "height": height, "encodingFormat": "image/webp"}
+            for url, width, height in picture.renditions
+        ]
     if item.media_type == "image":
         data["caption"] = item.prompt or item.title
         data["creditText"] = entry.author
+        if picture is not None and picture.has_size:
+            data["width"], data["height"] = picture.width, picture.height
     return {key: value for key, value in data.items() if value is not None}
 
 
-def _media_html(media_type: str, media_url: str, thumb_url: str, alt: str) -> str:
+def img_html(picture: ShownPicture, alt: str, sizes: str, *, lead: bool = False, lazy: bool = False) -> str:
+    """<img> with srcset, sizes and explicit dimensions; `lead`: the page's largest picture (fetched
+    first, at high priority), `lazy`: below the fold (loaded as it scrolls into view)."""
+    attrs = [f'src="{escape(picture.src)}"']
+    if picture.srcset:
+        attrs += [f'srcset="{escape(picture.srcset)}"', f'sizes="{escape(sizes)}"']
+    if picture.has_size:
+        attrs += [f'width="{picture.width}"', f'height="{picture.height}"']
+    attrs.append(f'alt="{escape(alt)}"')
+    if lead:
+        attrs.append('fetchpriority="high"')
+    elif lazy:
+        attrs += ['loading="lazy"', 'decoding="async"']
+    return f"<img {' '.join(attrs)}>"
+
+
+def _media_html(media_type: str, media_url: str, picture: ShownPicture, alt: str) -> str:
     src = escape(media_url)
     if media_type == "video":
-        poster = f' poster="{escape(thumb_url)}"' if thumb_url else ""
-        return f'<video controls preload="metadata" src="{src}"{poster} style="max-width:100%"></video>'
+        poster = f' poster="{escape(picture.src)}"' if picture.src else ""
+        size = f' width="{picture.width}" height="{picture.height}"' if picture.has_size else ""
+        return f'<video controls preload="none" src="{src}"{poster}{size}></video>'
     if media_type == "audio":
-        return f'<audio controls preload="metadata" src="{src}"></audio>'
-    return f'<img src="{src}" alt="{escape(alt)}" style="max-width:100%;height:auto">'
+        waveform = img_html(picture, alt, ITEM_SIZES, lead=True) if picture.src else ""
+        return f'{waveform}<audio controls preload="none" src="{src}"></audio>'
+    return img_html(picture, alt, ITEM_SIZES, lead=True)
 
 
-def _item_body(entry: GalleryEntry, urls: SiteUrls, *, media_url: str, thumb_url: str, model_name: str) -> str:
+def _item_body(
+    entry: GalleryEntry, urls: SiteUrls, *, media_url: str, thumb_url: str, model_name: str, picture: ShownPicture | None = None
+) -> str:
     item = entry.item
+    picture = picture or pictures.ShownPicture(src=media_url if item.media_type == "image" else thumb_url)
     category = CATEGORIES.get(item.category, item.category)
     tags = "".join(f'<li><a href="{escape(urls.tag(tag))}" rel="tag">#{escape(tag)}</a></li>' for tag in item.tags)
     parts = [
-        f'<nav><a href="{escape(urls.gallery())}">Gallery</a> › '
-        f'<a href="{escape(urls.category(item.category))}">{escape(category)}</a></nav>',
-        "<article>",
+        '<article class="ssr-item">',
+        f"<figure>{_media_html(item.media_type, media_url, picture, item.prompt or item.title)}</figure>",
+        "<div>",
         f"<h1>{escape(item.title)}</h1>",
-        f"<figure>{_media_html(item.media_type, media_url, thumb_url, item.prompt or item.title)}</figure>",
+        f'<p><a href="{escape(urls.user(entry.author))}" rel="author">{escape(entry.author)}</a> · '
+        f'<a href="{escape(urls.category(item.category))}">{escape(category)}</a> · '
+        f'<time datetime="{iso(item.created_at)}">{item.created_at:%Y-%m-%d}</time></p>',
         f"<p>{escape(item.description)}</p>" if item.description else "",
         "<dl>",
         f"<dt>Prompt</dt><dd>{escape(item.prompt)}</dd>" if item.prompt else "",
         f"<dt>Model</dt><dd>{escape(model_name or item.model_id)}</dd>" if (model_name or item.model_id) else "",
-        f'<dt>Author</dt><dd><a href="{escape(urls.user(entry.author))}" rel="author">{escape(entry.author)}</a></dd>',
-        f'<dt>Shared</dt><dd><time datetime="{iso(item.created_at)}">{item.created_at:%Y-%m-%d}</time></dd>',
         f"<dt>Likes</dt><dd>{item.likes_count}</dd><dt>Views</dt><dd>{item.views_count}</dd>",
         "</dl>",
         f'<ul class="tags">{tags}</ul>' if tags else "",
+        f'<p><a href="{escape(urls.gallery())}">Gallery</a> › <a href="{escape(urls.category(item.category))}">{escape(category)}</a></p>',
+        "</div>",
         "</article>",
     ]
-    return _block("".join(parts))
+    return _block("".join(parts), urls)
 
 
-def _block(inner: str) -> str:
-    return f'<main id="{SEO_BLOCK_ID}" style="{_BLOCK_STYLE}">{inner}</main>'
+def _block(inner: str, urls: SiteUrls | None = None) -> str:
+    """The page as crawlers (and people, until the live page has its data) see it: the app's top bar and `inner`."""
+    link = urls.absolute if urls is not None else (lambda path: path)
+    nav = "".join(f'<a href="{escape(link(href))}">{label}</a>' for label, href in NAV_LINKS)
+    bar = (
+        f'<header class="ssr-bar"><a class="ssr-brand" href="{escape(link("/"))}">{SITE_NAME}</a>{nav}'
+        f'<a href="{escape(link("/login"))}">Log in</a><a href="{escape(link("/signup"))}">Sign up</a></header>'
+    )
+    return f'<div id="{SEO_BLOCK_ID}">{bar}<main class="ssr-main">{inner}</main></div>'
 
 
 # --- listings --------------------------------------------------------------------------------
@@ -222,6 +333,8 @@ def listing_seo(
 ) -> PageSeo:
     """A gallery listing page: the items as links with thumbnails, and prev/next pages."""
     first_image = next((urls.media(e.item.thumbnail_url or e.item.media_url) for e in entries if _has_picture(e)), "")
+    card_pictures = [_picture(e, urls) if _has_picture(e) else None for e in entries]
+    lead = next((picture for picture in card_pictures[:EAGER_CARDS] if picture is not None and picture.src), None)
     elements = [
         {"@type": "ListItem", "position": index, "url": urls.item(e.item.slug), "name": e.item.title}
         for index, e in enumerate(entries, start=1)
@@ -245,7 +358,8 @@ def listing_seo(
         prev_url=prev_url,
         next_url=next_url,
         json_ld=[json_ld],
-        body_html=_listing_body(heading, description, entries, urls, prev_url, next_url),
+        body_html=_listing_body(heading, description, entries, card_pictures, urls, prev_url, next_url),
+        preload=Preload(urls.absolute(lead.src), lead.srcset, CARD_SIZES if lead.srcset else "") if lead else None,
     )
 
 
@@ -253,42 +367,53 @@ def _has_picture(entry: GalleryEntry) -> bool:
     return bool(entry.item.thumbnail_url) or entry.item.media_type == "image"
 
 
-def _card_html(entry: GalleryEntry, urls: SiteUrls) -> str:
+def _card_html(entry: GalleryEntry, picture: ShownPicture | None, urls: SiteUrls, position: int) -> str:
     item = entry.item
-    picture = ""
-    if _has_picture(entry):
-        src = urls.media(item.thumbnail_url or item.media_url)
-        picture = f'<img src="{escape(src)}" alt="{escape(item.title)}" loading="lazy" width="256" style="height:auto"> '
+    image = ""
+    if picture is not None and picture.src:
+        # the first card is the page's largest picture on a phone; the first row is in view on any screen
+        image = img_html(picture, item.title, CARD_SIZES, lead=position == 0, lazy=position >= EAGER_CARDS)
     return (
-        f'<li><a href="{escape(urls.item(item.slug))}">{picture}{escape(item.title)}</a>'
-        f" ({escape(item.media_type)}) by "
+        f'<li><a href="{escape(urls.item(item.slug))}">{image}<span class="title">{escape(item.title)}</span></a>'
+        f"{escape(item.media_type)} by "
         f'<a href="{escape(urls.user(entry.author))}">{escape(entry.author)}</a>'
         f" · {item.likes_count} likes · {item.views_count} views</li>"
     )
 
 
-def _listing_body(heading: str, description: str, entries: list[GalleryEntry], urls: SiteUrls, prev_url: str, next_url: str) -> str:
+def _listing_body(
+    heading: str,
+    description: str,
+    entries: list[GalleryEntry],
+    card_pictures: list[ShownPicture | None],
+    urls: SiteUrls,
+    prev_url: str,
+    next_url: str,
+) -> str:
     categories = " · ".join(f'<a href="{escape(urls.category(slug))}">{escape(label)}</a>' for slug, label in CATEGORIES.items())
-    cards = "".join(_card_html(e, urls) for e in entries) or "<li>Nothing here yet.</li>"
+    cards = "".join(_card_html(e, picture, urls, n) for n, (e, picture) in enumerate(zip(entries, card_pictures, strict=True)))
     pager = []
     if prev_url:
         pager.append(f'<a href="{escape(prev_url)}" rel="prev">Previous page</a>')
     if next_url:
         pager.append(f'<a href="{escape(next_url)}" rel="next">Next page</a>')
     return _block(
-        f'<nav><a href="{escape(urls.gallery())}">Gallery</a> — {categories}</nav>'
-        f"<h1>{escape(heading)}</h1><p>{escape(description)}</p>"
-        f'<ul class="gallery">{cards}</ul>' + (f"<nav>{' '.join(pager)}</nav>" if pager else "")
+        f"<h1>{escape(heading)}</h1>"
+        f'<ul class="gallery">{cards or "<li>Nothing here yet.</li>"}</ul>'
+        + (f"<nav>{' '.join(pager)}</nav>" if pager else "")
+        + f"<p>{escape(description)}</p>"
+        f'<nav><a href="{escape(urls.gallery())}">Gallery</a> — {categories}</nav>',
+        urls,
     )
 
 
-def not_found_seo(canonical_url: str) -> PageSeo:
+def not_found_seo(canonical_url: str, urls: SiteUrls | None = None) -> PageSeo:
     return PageSeo(
         title=f"Not found · {SITE_NAME}",
         description="This gallery page does not exist or is not public.",
         canonical_url=canonical_url,
         robots="noindex, nofollow",
-        body_html=_block("<h1>Not found</h1><p>This gallery page does not exist or is not public.</p>"),
+        body_html=_block("<h1>Not found</h1><p>This gallery page does not exist or is not public.</p>", urls),
     )
 
 
@@ -320,6 +445,8 @@ def head_html(seo: PageSeo) -> str:
         _meta("property", "og:type", seo.og_type),
         _meta("property", "og:image", seo.image_url),
         _meta("property", "og:image:alt", seo.image_alt if seo.image_url else ""),
+        _meta("property", "og:image:width", str(seo.image_width) if seo.image_url and seo.image_width else ""),
+        _meta("property", "og:image:height", str(seo.image_height) if seo.image_url and seo.image_height else ""),
         _meta("property", "og:video", seo.video_url),
         _meta("property", "og:video:type", seo.video_type),
         _meta("property", "og:audio", seo.audio_url),
@@ -332,8 +459,17 @@ def head_html(seo: PageSeo) -> str:
         f'<link rel="prev" href="{escape(seo.prev_url)}">' if seo.prev_url else "",
         f'<link rel="next" href="{escape(seo.next_url)}">' if seo.next_url else "",
         *(f'<script type="application/ld+json">{json_ld_text(data)}</script>' for data in seo.json_ld),
+        _preload_html(seo.preload),
+        f'<style id="{SEO_STYLE_ID}">{PAGE_CSS}</style>' if seo.body_html else "",
     ]
     return "".join(tag for tag in tags if tag)
+
+
+def _preload_html(preload: Preload | None) -> str:
+    if preload is None:
+        return ""
+    responsive = f' imagesrcset="{escape(preload.srcset)}" imagesizes="{escape(preload.sizes)}"' if preload.srcset else ""
+    return f'<link rel="preload" as="image" href="{escape(preload.href)}"{responsive} fetchpriority="high">'
 
 
 _HEAD_END = re.compile(r"</head\s*>", re.IGNORECASE)

@@ -18,13 +18,14 @@ from smartspec_app.services import gallery, gallery_feed
 from smartspec_app.services.db import session_scope
 from smartspec_app.services.errors import NotFound, SmartSpecError
 from smartspec_app.services.gallery import CATEGORIES, GalleryEntry
-from smartspec_app.services.seo import SEO_BLOCK_ID
+from smartspec_app.services.seo import SEO_BLOCK_ID, SEO_STYLE_ID
 from smartspec_app.services.storage import get_storage
 from smartspec_app.state.auth import AuthState
 
 PAGE_SIZE = 24
 SORT_LABELS = {"trending": "Trending", "newest": "Newest", "most_liked": "Most liked", "most_viewed": "Most viewed"}
-REMOVE_SEO_BLOCK = f"document.getElementById('{SEO_BLOCK_ID}')?.remove()"
+# the server-rendered page gives way to the live one (whose root its style hides) once that has its data
+REMOVE_SEO_BLOCK = f"document.getElementById('{SEO_BLOCK_ID}')?.remove();document.getElementById('{SEO_STYLE_ID}')?.remove()"
 
 
 @dataclasses.dataclass
@@ -40,6 +41,10 @@ class GalleryCard:
     views_count: int = 0
     visibility: str = ""
     moderation_status: str = ""
+    picture_src: str = ""
+    picture_srcset: str = ""
+    picture_width: int = 0
+    picture_height: int = 0
 
 
 @dataclasses.dataclass
@@ -62,6 +67,10 @@ class GalleryItemView:
     visibility: str = ""
     moderation_status: str = ""
     created_at: str = ""
+    picture_src: str = ""
+    picture_srcset: str = ""
+    picture_width: int = 0
+    picture_height: int = 0
 
 
 def _url(item: gallery.GalleryItem | gallery.ListedItem, url: str | None) -> str:
@@ -70,6 +79,7 @@ def _url(item: gallery.GalleryItem | gallery.ListedItem, url: str | None) -> str
 
 def card_view(entry: GalleryEntry) -> GalleryCard:
     item = entry.item
+    picture = gallery.shown_picture(get_storage(), item) if item.thumbnail_url or item.media_type == "image" else None
     return GalleryCard(
         id=item.id,
         href=f"/gallery/{item.slug}",
@@ -82,11 +92,16 @@ def card_view(entry: GalleryEntry) -> GalleryCard:
         views_count=item.views_count,
         visibility=item.visibility,
         moderation_status=item.moderation_status,
+        picture_src=picture.src if picture else "",
+        picture_srcset=picture.srcset if picture else "",
+        picture_width=picture.width if picture else 0,
+        picture_height=picture.height if picture else 0,
     )
 
 
 def item_view(entry: GalleryEntry) -> GalleryItemView:
     item = entry.item
+    picture = gallery.shown_picture(get_storage(), item)
     return GalleryItemView(
         id=item.id,
         slug=item.slug,
@@ -106,6 +121,10 @@ def item_view(entry: GalleryEntry) -> GalleryItemView:
         visibility=item.visibility,
         moderation_status=item.moderation_status,
         created_at=item.created_at.strftime("%Y-%m-%d"),
+        picture_src=picture.src,
+        picture_srcset=picture.srcset,
+        picture_width=picture.width,
+        picture_height=picture.height,
     )
 
 
@@ -131,6 +150,7 @@ class GalleryState(AuthState):
     own_view: bool = False  # the signed-in author on their own page: every item, with its visibility
     not_found: bool = False
     list_error: str = ""
+    loaded: bool = False  # on_load has run: the page shows its data (and takes over from the server-rendered one)
 
     @rx.var
     def heading(self) -> str:
@@ -158,7 +178,7 @@ class GalleryState(AuthState):
         media = _query(self, "type")
         self.media_filter = media if media in gallery.MEDIA_TYPES else "all"
         self._load(user, page=1)
-        return rx.call_script(REMOVE_SEO_BLOCK)
+        self.loaded = True
 
     def _load(self, user: User | None, page: int) -> None:
         self.list_error, self.not_found = "", False

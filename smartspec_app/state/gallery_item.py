@@ -14,7 +14,7 @@ from smartspec_app.services.gallery import CATEGORIES
 from smartspec_app.services.storage import get_storage
 from smartspec_app.settings import get_settings
 from smartspec_app.state.auth import AuthState
-from smartspec_app.state.gallery import REMOVE_SEO_BLOCK, GalleryItemView, item_view, route_arg
+from smartspec_app.state.gallery import GalleryItemView, item_view, route_arg
 
 
 class GalleryItemState(AuthState):
@@ -68,7 +68,7 @@ class GalleryItemState(AuthState):
                 match = gallery.get_for_viewer(session, slug, user)
             except NotFound:
                 self.item, self.loaded = GalleryItemView(), True
-                return rx.call_script(REMOVE_SEO_BLOCK)
+                return
             item = match.entry.item
             if match.moved:
                 return rx.redirect(f"/gallery/{quote(item.slug)}", replace=True)
@@ -81,7 +81,6 @@ class GalleryItemState(AuthState):
         base = get_settings().public_base_url or self.router.url.origin
         self.page_url = f"{base.rstrip('/')}/gallery/{quote(self.item.slug)}"
         self.found, self.loaded = True, True
-        return rx.call_script(REMOVE_SEO_BLOCK)
 
     @rx.event
     def toggle_like(self):

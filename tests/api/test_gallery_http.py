@@ -87,7 +87,7 @@ def test_item_page_has_everything_a_crawler_needs(client: httpx.Client, session:
     assert ld["contentUrl"] == page.one("og:image") and ld["thumbnailUrl"].endswith("/thumbnail.jpg")
     assert ld["creator"]["name"] == "painter" and ld["uploadDate"] and ld["dateModified"]
     assert "Harbour at night" in page.body_text and "A lighthouse at dawn" in page.body_text  # title and prompt
-    assert any(tag == "img" and a["src"] == page.one("og:image") for tag, a in page.media)
+    assert any(tag == "img" and a["srcset"] == f"/media/gallery/{item.id}/w64.webp 64w" for tag, a in page.media)
     # the same document boots the live Reflex page in a browser
     assert "spa-root" in page.ids and any("__reactRouterContext" in s for s in page.scripts)
     # and the media it points at is really served

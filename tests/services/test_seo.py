@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session
 
-from smartspec_app.services import gallery, seo
+from smartspec_app.services import gallery, pictures, seo
 from smartspec_app.services.gallery import GalleryEntry
 from smartspec_app.services.storage import LocalStorage
 from tests.support.gallery_data import make_user, shared_item
@@ -73,9 +73,47 @@ def test_image_item_page(session: Session, storage: LocalStorage, urls: seo.Site
 
     assert "Dawn lighthouse" in parsed.body_text and "A lighthouse at dawn" in parsed.body_text
     assert "Nano Banana Pro" in parsed.body_text and "painter" in parsed.body_text
-    assert ("img", {"src": parsed.one("og:image"), "alt": "A lighthouse at dawn", "style": "max-width:100%;height:auto"}) in parsed.media
+    (img,) = [a for tag, a in parsed.media if tag == "img"]  # the 64×48 picture's one WebP rendition
+    assert img["src"] == img["srcset"].removesuffix(" 64w") == f"/media/gallery/{item.id}/w64.webp"
+    assert (img["width"], img["height"], img["alt"]) == ("64", "48", "A lighthouse at dawn")
+    assert parsed.one("og:image:width") == "64" and parsed.one("og:image:height") == "48"
     assert f"{BASE}/gallery/tag/sea" in parsed.anchors and f"{BASE}/gallery/category/art" in parsed.anchors
     assert seo.SEO_BLOCK_ID in parsed.ids
+
+
+def test_the_item_picture_is_responsive_and_first_to_load(session: Session, storage: LocalStorage, urls: seo.SiteUrls) -> None:
+    """srcset of the WebP renditions, the slot's sizes, explicit dimensions, preloaded at high priority,
+    never lazy; the original stays for og:image, the renditions are the JSON-LD thumbnails."""
+    entry = entry_for(session, storage, title="Big picture", image_size=(1024, 768))
+    item = entry.item
+    parsed = page_of(seo.item_seo(entry, urls))
+    (img,) = [a for tag, a in parsed.media if tag == "img"]
+    widths = [320, 480, 640, 960, 1024]
+    rendition = f"/media/gallery/{item.id}/w{{}}.webp"
+    assert img["srcset"] == ", ".join(f"{rendition.format(w)} {w}w" for w in widths)
+    assert img["src"] == rendition.format(640) and img["sizes"] == pictures.ITEM_SIZES
+    assert (img["width"], img["height"]) == ("1024", "768")
+    assert img["fetchpriority"] == "high" and "loading" not in img
+    assert parsed.links["preload"] == [BASE + rendition.format(640)]
+    assert parsed.one("og:image") == f"{BASE}/media/gallery/{item.id}/original.png"
+    (ld,) = parsed.json_ld
+    assert [(t["contentUrl"], t["width"], t["height"]) for t in ld["thumbnail"]] == [
+        (BASE + rendition.format(w), w, round(768 * w / 1024)) for w in widths
+    ]
+    assert (ld["width"], ld["height"]) == (1024, 768) and ld["contentUrl"] == parsed.one("og:image")
+    for width in widths:
+        assert storage.exists(f"gallery/{item.id}/w{width}.webp")
+
+
+def test_listing_cards_are_eager_only_for_the_first_row(session: Session, storage: LocalStorage, urls: seo.SiteUrls) -> None:
+    entries = [entry_for(session, storage, title=f"Card {n}", image_size=(700, 700)) for n in range(6)]
+    parsed = page_of(seo.listing_seo(heading="Gallery", description="All", canonical_url=urls.gallery(), entries=entries, urls=urls))
+    images = [a for tag, a in parsed.media if tag == "img"]
+    assert len(images) == 6 and all(a["sizes"] == pictures.CARD_SIZES and a["width"] == "700" for a in images)
+    assert images[0]["fetchpriority"] == "high" and "loading" not in images[0]
+    assert all("loading" not in a and "fetchpriority" not in a for a in images[1 : seo.EAGER_CARDS])
+    assert all(a["loading"] == "lazy" for a in images[seo.EAGER_CARDS :])
+    assert parsed.links["preload"] == [urls.absolute(images[0]["src"])]
 
 
 def test_video_and_audio_items(session: Session, storage: LocalStorage, urls: seo.SiteUrls) -> None:
@@ -87,7 +125,10 @@ def test_video_and_audio_items(session: Session, storage: LocalStorage, urls: se
     assert parsed.one("og:video") == ld["contentUrl"] == f"{BASE}/media/gallery/{video.item.id}/original.mp4"
     assert parsed.one("og:video:type") == "video/mp4"
     assert parsed.one("og:image") == ld["thumbnailUrl"] == f"{BASE}/media/gallery/{video.item.id}/thumbnail.jpg"
-    assert any(tag == "video" and a["src"] == ld["contentUrl"] and a["poster"] == ld["thumbnailUrl"] for tag, a in parsed.media)
+    poster = f"/media/gallery/{video.item.id}/w32.webp"  # the 32×32 poster frame's WebP rendition
+    assert any(tag == "video" and a["src"] == ld["contentUrl"] and a["poster"] == poster for tag, a in parsed.media)
+    thumbnail = {"@type": "ImageObject", "contentUrl": BASE + poster, "width": 32, "height": 32, "encodingFormat": "image/webp"}
+    assert ld["thumbnail"] == [thumbnail]
 
     audio = entry_for(session, storage, title="Voice", task_type="speech")
     parsed = page_of(seo.item_seo(audio, urls))
@@ -156,7 +197,7 @@ def test_inject_replaces_the_shell_tags_and_keeps_the_app() -> None:
     assert parsed.one("robots") == "noindex, nofollow"
     assert parsed.meta["viewport"]  # the shell's own tags stay
     assert any("__reactRouterContext" in s for s in parsed.scripts)
-    assert rendered.index("radix-themes") < rendered.index(seo.SEO_BLOCK_ID) < rendered.index("</body>")
+    assert rendered.index("radix-themes") < rendered.index(f'id="{seo.SEO_BLOCK_ID}"') < rendered.index("</body>")
 
     fallback = parse_html(seo.inject("not html at all", page))
     assert fallback.title.startswith("Not found") and seo.SEO_BLOCK_ID in fallback.ids

@@ -47,11 +47,12 @@ def completed_task(
     prompt: str = "A lighthouse at dawn",
     *,
     task_id: str | None = None,
+    image_size: tuple[int, int] = (64, 48),
 ) -> GenerationTask:
     """A finished task whose output (and thumbnail) really exist in `storage`."""
     task_id = task_id or new_id()
     key = generation_key(task_type, user.id, task_id, EXTS[task_type])
-    storage.save_bytes(key, png_bytes() if task_type == "image" else b"\x00fake media bytes" * 64)
+    storage.save_bytes(key, png_bytes(size=image_size) if task_type == "image" else b"\x00fake media bytes" * 64)
     thumb = thumbnail_key(task_id)
     storage.save_bytes(thumb, jpeg_bytes(), "image/jpeg")
     task = GenerationTask(
@@ -84,10 +85,11 @@ def shared_item(
     created_at: datetime | None = None,
     likes: int | None = None,
     views: int | None = None,
+    image_size: tuple[int, int] = (64, 48),
     **fields,
 ) -> GalleryItem:
     """Share a fresh completed task; optionally backdate it or set its counters directly."""
-    task = completed_task(session, storage, user, task_type, prompt)
+    task = completed_task(session, storage, user, task_type, prompt, image_size=image_size)
     item = gallery.share_to_gallery(session, storage, user, task.id, title, **fields)
     session.commit()
     values = {}
