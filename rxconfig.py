@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from smartspec_app.frontend_build import BootAfterPaintPlugin
+from smartspec_app.frontend_build import BootAfterPaintPlugin, LeanRadixThemesPlugin
 from smartspec_app.settings import get_settings
 
 settings = get_settings()
@@ -15,10 +15,13 @@ config = rx.Config(
     telemetry_enabled=False,
     show_built_with_reflex=False,
     plugins=[
-        rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="violet", radius="large")),
+        LeanRadixThemesPlugin(theme=rx.theme(accent_color="violet", radius="large")),
         rx.plugins.SitemapPlugin(),
         BootAfterPaintPlugin(),
     ],
     # the build writes .br and .gz beside every text file; Reflex serves the one the browser accepts
     frontend_compression_formats=["brotli", "gzip"],
+    # pages import the component libraries they use, not every library's whole namespace (no
+    # dynamic components here read window.__reflex)
+    frontend_lazy_bundled_libraries=True,
 )

@@ -1,16 +1,24 @@
-"""A Reflex build plugin: the app's JavaScript starts after the page's first paint.
+"""Reflex build plugins: when the app's JavaScript starts, and which Radix Themes CSS it ships.
 
-Every page React Router emits names all ~30 of the app's modules as `<link rel="modulepreload">`
-in its head and boots them from an inline module script. On a phone that JavaScript (about 300 KB
-compressed) is fetched and evaluated ahead of the first paint, although the HTML (prerendered by
-Reflex, or server-rendered by api/gallery_pages.py) already shows the page: Lighthouse measured
-first and largest contentful paint at 3.5-4.5 s on a mid-range phone, against about 1 s without it.
+Every page React Router emits names all of the app's modules as `<link rel="modulepreload">` in
+its head and boots them from an inline module script. On a phone that JavaScript (about 210 KB
+brotli, 830 KB to parse and run) is fetched and evaluated ahead of the first paint, although the
+HTML (prerendered by Reflex, or server-rendered by api/gallery_pages.py) already shows the page:
+Lighthouse measured first and largest contentful paint at 3.5-4.5 s on its emulated mid-range phone.
+Started after the first paint instead, the same work lands after it, as 0.5-2 s of main-thread
+blocking (Total Blocking Time) while the visitor reads.
 
-`post_build` (Reflex's hook after `npm run export`, before the build is precompressed) rewrites
-each HTML file of the build so that the inline boot script first waits for the first frame, then
-adds the same modulepreload links (so the modules still load in parallel) and imports the same
-modules in the same order. Hydration is otherwise untouched. A page whose markup does not look as
-expected is left as it is, with a warning: the app works either way, only slower.
+`BootAfterPaintPlugin.post_build` (Reflex's hook after `npm run export`, before the build is
+precompressed) rewrites each built page's boot script:
+- the modules are fetched and run only after the first paint (same modules, same order, the
+  modulepreload links added then so they still load in parallel);
+- on the public pages that are complete as served (/, /login, /signup and the gallery's, all
+  prerendered or server-rendered), a visitor without a session gets the app when they first do
+  something (pointer, touch, key, wheel, scroll, focus) or 5 s after the page has loaded, whichever
+  comes first; with a session (a signed-in user) it starts at once. A form sent before the app has
+  taken it over is held and sent again once it has (never submitted natively: no password in a URL).
+A page whose markup does not look as expected is left as it is, with a warning: it works either
+way, only slower.
 """
 
 from __future__ import annotations
@@ -32,8 +40,49 @@ _ENTRY = re.compile(r'^\s*import\("([^"]+)"\);\s*$', re.MULTILINE)
 MARKER = "data-boot-after-paint"
 
 
-def defer_boot(html: str) -> str | None:
-    """The page with its boot script deferred to after the first paint; None if it is not one we know."""
+IDLE_BOOT_MS = 5000
+SESSION_KEY = "smartspec_session"  # state/auth.py: the session token's localStorage name
+# pages that read completely without the app: prerendered by Reflex or server-rendered (gallery_pages.py)
+LAZY_PAGES = re.compile(r"^(index|404|__spa-fallback|login|signup|gallery)(\.html|/index\.html|/.*)$")
+
+_START = """
+let started = false;
+const isLive = (form) => Object.keys(form).some((key) => key.startsWith("__reactProps"));
+const start = () => {
+  if (!started) {
+    started = true;
+    boot();
+  }
+};
+addEventListener("submit", (event) => {
+  const form = event.target;
+  if (isLive(form)) return;
+  event.preventDefault();
+  start();
+  const resend = () => (isLive(form) ? form.requestSubmit() : setTimeout(resend, 50));
+  resend();
+}, true);
+await new Promise((go) => requestAnimationFrame(() => setTimeout(go)));
+let signedIn = false;
+try {
+  signedIn = Boolean(localStorage.getItem(SESSION_KEY));
+} catch {}
+if (!LAZY || signedIn) {
+  start();
+} else {
+  for (const type of ["pointerdown", "touchstart", "keydown", "wheel", "scroll", "mousemove", "focusin"]) {
+    addEventListener(type, start, { once: true, passive: true, capture: true });
+  }
+  const later = () => setTimeout(start, IDLE_MS);
+  if (document.readyState === "complete") later();
+  else addEventListener("load", later, { once: true });
+}
+"""
+
+
+def defer_boot(html: str, lazy: bool = False) -> str | None:
+    """The page with its boot script started after the first paint (`lazy`: on the visitor's first
+    action or after IDLE_BOOT_MS, unless signed in); None if it is not a page we know."""
     if MARKER in html:
         return html
     boot = _BOOT.search(html)
@@ -47,19 +96,25 @@ def defer_boot(html: str) -> str | None:
         return None
     preloads = _PRELOAD.findall(html)
     names = ", ".join(name for name, _url in routes)
-    script = "".join(
+    imports = ", ".join(f"import({json.dumps(url)})" for _name, url in routes)
+    boot_function = "\n".join(
         [
-            # a frame, then a task: the browser has painted the HTML before any module is fetched or run
-            "await new Promise((go) => requestAnimationFrame(() => setTimeout(go)));",
-            f"for (const href of {json.dumps(preloads)}) {{",
-            "const link = document.createElement('link'); link.rel = 'modulepreload'; link.href = href;",
-            "document.head.appendChild(link); }",
-            *(f"await import({json.dumps(url)});" for url in _SIDE_EFFECT_IMPORT.findall(body)),
-            f"const [{names}] = await Promise.all([{', '.join(f'import({json.dumps(url)})' for _name, url in routes)}]);",
-            f"window.__reactRouterRouteModules = {modules.group(1)};",
-            f"import({json.dumps(entry.group(1))});",
+            "const boot = async () => {",
+            f"  for (const href of {json.dumps(preloads)}) {{",
+            "    const link = document.createElement('link');",
+            "    link.rel = 'modulepreload';",
+            "    link.href = href;",
+            "    document.head.appendChild(link);",
+            "  }",
+            *(f"  await import({json.dumps(url)});" for url in _SIDE_EFFECT_IMPORT.findall(body)),
+            f"  const [{names}] = await Promise.all([{imports}]);",
+            f"  window.__reactRouterRouteModules = {modules.group(1)};",
+            f"  await import({json.dumps(entry.group(1))});",
+            "};",
         ]
     )
+    settings = f"const LAZY = {'true' if lazy else 'false'}; const IDLE_MS = {IDLE_BOOT_MS}; const SESSION_KEY = {json.dumps(SESSION_KEY)};"
+    script = f"{settings}\n{boot_function}{_START}"
     html = _PRELOAD.sub("", html)
     return html.replace(boot.group(0), f'<script type="module" {MARKER}="">{script}</script>', 1)
 
@@ -71,8 +126,27 @@ class BootAfterPaintPlugin(rx.plugins.Plugin):
         static_dir = Path(context["static_dir"])
         for page in sorted(static_dir.rglob("*.html")):
             html = page.read_text(encoding="utf-8")
-            deferred = defer_boot(html)
+            deferred = defer_boot(html, lazy=bool(LAZY_PAGES.match(page.relative_to(static_dir).as_posix())))
             if deferred is None:
                 console.warn(f"{page}: unfamiliar boot script, left as it is (its JavaScript starts before the first paint)")
             elif deferred != html:
                 page.write_text(deferred, encoding="utf-8")
+
+
+# The color scales the app uses: the theme's accent (violet) and its gray (mauve), and every
+# `color_scheme` in smartspec_app/ (badges, callouts, buttons, charts).
+THEME_COLORS = ("violet", "mauve", "gray", "red", "green", "orange", "amber", "blue", "crimson")
+
+
+class LeanRadixThemesPlugin(rx.plugins.RadixThemesPlugin):
+    """Radix Themes with only the color scales the app uses.
+
+    Reflex imports `@radix-ui/themes/styles.css` whole: 812 KB, a quarter of it the light, dark and
+    P3 tokens of 31 color scales. Radix publishes the same CSS in parts (tokens/base.css, one file
+    per color, components.css, utilities.css); this takes the parts, with the colors above."""
+
+    def get_stylesheet_paths(self, **context: Any) -> tuple[str, ...]:
+        if not self.enabled:
+            return ()
+        colors = tuple(f"@radix-ui/themes/tokens/colors/{color}.css" for color in THEME_COLORS)
+        return ("@radix-ui/themes/tokens/base.css", *colors, "@radix-ui/themes/components.css", "@radix-ui/themes/utilities.css")

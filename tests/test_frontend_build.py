@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from smartspec_app.frontend_build import MARKER, BootAfterPaintPlugin, defer_boot
+import pytest
+
+from smartspec_app.frontend_build import IDLE_BOOT_MS, LAZY_PAGES, MARKER, BootAfterPaintPlugin, defer_boot
 
 # the head and boot script React Router 7 writes into every page Reflex builds (shortened)
 PAGE = (
@@ -29,17 +31,43 @@ def test_the_boot_waits_for_a_frame_and_loads_the_same_modules_in_the_same_order
     assert 'rel="modulepreload"' not in out  # no fetch before the first paint...
     script = out[out.index('<script type="module"') :]
     order = [
-        "requestAnimationFrame",
+        "const LAZY = false;",
         '["/assets/manifest-1.js", "/assets/entry.client-2.js", "/assets/root-3.js", "/assets/_login_-4.js"]',  # ...then all at once
         'await import("/assets/manifest-1.js")',
         'const [route0, route1] = await Promise.all([import("/assets/root-3.js"), import("/assets/_login_-4.js")])',
         'window.__reactRouterRouteModules = {"root":route0,"routes/[login]._index":route1};',
-        'import("/assets/entry.client-2.js");',
+        'await import("/assets/entry.client-2.js");',
+        'addEventListener("submit"',
+        "requestAnimationFrame",
+        "if (!LAZY || signedIn) {\n  start();",
     ]
     positions = [script.index(part) for part in order]
     assert positions == sorted(positions)
     assert out.index("<div>Log in</div>") < out.index("__reactRouterContext") < out.index(MARKER)
     assert defer_boot(out) == out  # running the build step twice changes nothing
+    lazy = defer_boot(PAGE, lazy=True)
+    assert lazy is not None and "const LAZY = true;" in lazy and f"const IDLE_MS = {IDLE_BOOT_MS};" in lazy
+    assert "localStorage.getItem(SESSION_KEY)" in lazy and '"pointerdown"' in lazy
+
+
+@pytest.mark.parametrize(
+    ("page", "lazy"),
+    [
+        ("index.html", True),
+        ("login/index.html", True),
+        ("signup.html", True),
+        ("gallery/index.html", True),
+        ("__spa-fallback.html", True),
+        ("404.html", True),
+        ("generate/index.html", False),
+        ("generations.html", False),
+        ("account/index.html", False),
+        ("admin/moderation/index.html", False),
+        ("sdk.html", False),
+    ],
+)
+def test_only_pages_complete_without_the_app_wait_for_the_visitor(page: str, lazy: bool) -> None:
+    assert bool(LAZY_PAGES.match(page)) is lazy
 
 
 def test_unfamiliar_pages_are_left_alone(tmp_path: Path) -> None:
