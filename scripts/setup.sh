@@ -38,7 +38,8 @@ if [ "${NSFW_EXTRA:-1}" != 0 ]; then  # NSFW detection for moderation: NudeNet (
 fi
 
 export PATH="$PWD/.venv/bin:$PATH" REFLEX_USE_NPM=1
-if [ "$dev" = 1 ]; then  # pinned TypeScript/React tools for the generated-SDK tests (npm registry only)
+if [ "$dev" = 1 ]; then  # pinned npm tools (registry only): TypeScript/React for the SDK tests, Lighthouse for the page audits
   (cd tests/sdk_js && npm ci --no-audit --no-fund --loglevel=error)
+  (cd tests/lighthouse && npm ci --no-audit --no-fund --loglevel=error)  # runs Debian's Chromium (CHROME_PATH); no browser download
 fi
 reflex db migrate

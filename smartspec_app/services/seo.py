@@ -43,6 +43,7 @@ PAGE_CSS = (
     f"#{SEO_BLOCK_ID} .ssr-bar a{{text-decoration:none;font-weight:500}}"
     f"#{SEO_BLOCK_ID} .ssr-brand{{font-size:1.25rem;font-weight:700}}"
     f"#{SEO_BLOCK_ID} .ssr-main{{max-width:72em;margin:0 auto;padding:2em 16px;box-sizing:border-box}}"
+    f"#{SEO_BLOCK_ID} .ssr-main a{{text-decoration:underline}}#{SEO_BLOCK_ID} .gallery li>a:first-child{{text-decoration:none}}"
     f"#{SEO_BLOCK_ID} h1{{font-size:1.75rem;line-height:1.25;margin:0 0 .5em}}"
     f"#{SEO_BLOCK_ID} img{{display:block;max-width:100%;height:auto;border-radius:8px}}"
     f"#{SEO_BLOCK_ID} .ssr-item{{display:grid;gap:2em}}"
@@ -372,7 +373,8 @@ def _card_html(entry: GalleryEntry, picture: ShownPicture | None, urls: SiteUrls
     image = ""
     if picture is not None and picture.src:
         # the first card is the page's largest picture on a phone; the first row is in view on any screen
-        image = img_html(picture, item.title, CARD_SIZES, lead=position == 0, lazy=position >= EAGER_CARDS)
+        # alt="": the title follows in the same link, and a screen reader should not read it twice
+        image = img_html(picture, "", CARD_SIZES, lead=position == 0, lazy=position >= EAGER_CARDS)
     return (
         f'<li><a href="{escape(urls.item(item.slug))}">{image}<span class="title">{escape(item.title)}</span></a>'
         f"{escape(item.media_type)} by "
