@@ -32,6 +32,7 @@ import reflex as rx
 from reflex_base.utils import console
 
 _PRELOAD = re.compile(r'<link rel="modulepreload" href="([^"]+)"\s*/?>')
+_STYLESHEET = re.compile(r'<link\b[^>]*\bhref="([^"]+\.css)"[^>]*\brel="stylesheet"[^>]*>')
 _BOOT = re.compile(r'<script type="module" async="">(.*?)</script>', re.DOTALL)
 _SIDE_EFFECT_IMPORT = re.compile(r'^\s*import "([^"]+)";', re.MULTILINE)
 _NAMESPACE_IMPORT = re.compile(r'^\s*import \* as (\w+) from "([^"]+)";', re.MULTILINE)
@@ -97,9 +98,21 @@ def defer_boot(html: str, lazy: bool = False) -> str | None:
     preloads = _PRELOAD.findall(html)
     names = ", ".join(name for name, _url in routes)
     imports = ", ".join(f"import({json.dumps(url)})" for _name, url in routes)
+    styles = _STYLESHEET.findall(html)
     boot_function = "\n".join(
         [
             "const boot = async () => {",
+            # a server-rendered page (api/gallery_pages.py) leaves the app's stylesheet out: it is only
+            # needed once the app shows, so it is added now, and the app waits for it
+            f"  await Promise.all({json.dumps(styles)}.map((href) => {{",
+            "    if (document.querySelector(`link[rel=stylesheet][href='${href}']`)) return null;",
+            "    const sheet = document.createElement('link');",
+            "    sheet.rel = 'stylesheet';",
+            "    sheet.href = href;",
+            "    const loaded = new Promise((done) => { sheet.onload = sheet.onerror = done; });",
+            "    document.head.appendChild(sheet);",
+            "    return loaded;",
+            "  }));",
             f"  for (const href of {json.dumps(preloads)}) {{",
             "    const link = document.createElement('link');",
             "    link.rel = 'modulepreload';",

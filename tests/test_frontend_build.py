@@ -13,6 +13,7 @@ PAGE = (
     '<!DOCTYPE html><html lang="en"><head><meta charSet="utf-8"/>'
     '<link rel="modulepreload" href="/assets/manifest-1.js"/><link rel="modulepreload" href="/assets/entry.client-2.js"/>'
     '<link rel="modulepreload" href="/assets/root-3.js"/><link rel="modulepreload" href="/assets/_login_-4.js"/>'
+    '<link href="/assets/styles-5.css" rel="stylesheet" type="text/css"/>'
     "</head><body><div>Log in</div>"
     '<script>window.__reactRouterContext = {"isSpaMode":true};</script>'
     '<script type="module" async="">import "/assets/manifest-1.js";\n'
@@ -32,6 +33,7 @@ def test_the_boot_waits_for_a_frame_and_loads_the_same_modules_in_the_same_order
     script = out[out.index('<script type="module"') :]
     order = [
         "const LAZY = false;",
+        '["/assets/styles-5.css"].map(',  # the app's stylesheet, when a server-rendered page left it out
         '["/assets/manifest-1.js", "/assets/entry.client-2.js", "/assets/root-3.js", "/assets/_login_-4.js"]',  # ...then all at once
         'await import("/assets/manifest-1.js")',
         'const [route0, route1] = await Promise.all([import("/assets/root-3.js"), import("/assets/_login_-4.js")])',

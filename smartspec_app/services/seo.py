@@ -476,6 +476,13 @@ def _preload_html(preload: Preload | None) -> str:
 
 _HEAD_END = re.compile(r"</head\s*>", re.IGNORECASE)
 _BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
+# the app's stylesheet (and its preload): the server-rendered page has its own CSS, and the app's boot
+# script (frontend_build.py) adds the sheet when the app starts, so it neither blocks the first paint
+# nor costs the phone hundreds of milliseconds of parsing and style work for a page that does not use it
+_APP_STYLES = (
+    re.compile(r"<link\b[^>]*\brel=\"stylesheet\"[^>]*>", re.IGNORECASE),
+    re.compile(r"<link\b(?=[^>]*\brel=\"preload\")(?=[^>]*\bas=\"style\")[^>]*>", re.IGNORECASE),
+)
 _SHELL_TAGS = (
     re.compile(r"<title\b[^>]*>.*?</title\s*>", re.IGNORECASE | re.DOTALL),
     re.compile(r"<meta\b[^>]*\b(?:name|property)=\"(?:description|robots|og:[^\"]*|twitter:[^\"]*)\"[^>]*>", re.IGNORECASE),
@@ -498,7 +505,7 @@ def inject(shell: str, seo: PageSeo) -> str:
         head_end, body_end = _HEAD_END.search(shell), _BODY_END.search(shell)
         assert head_end is not None and body_end is not None
     head = shell[: head_end.start()]
-    for pattern in _SHELL_TAGS:
+    for pattern in (*_SHELL_TAGS, *(_APP_STYLES if seo.body_html else ())):
         head = pattern.sub("", head)
     middle = shell[head_end.start() : body_end.start()]
     return head + head_html(seo) + middle + seo.body_html + shell[body_end.start() :]

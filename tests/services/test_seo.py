@@ -218,3 +218,16 @@ def test_unlisted_items_are_noindex(session: Session, storage: LocalStorage, url
     assert gallery.is_viewable_by_link(entry.item)
     parsed = page_of(seo.item_seo(entry, urls, indexable=False))
     assert parsed.one("robots") == "noindex, nofollow"
+
+
+def test_the_apps_stylesheet_waits_for_the_app_on_server_rendered_pages(
+    session: Session, storage: LocalStorage, urls: seo.SiteUrls
+) -> None:
+    """The page carries its own CSS; the app's (Radix, 600 KB) is added by the boot script when the app starts."""
+    shell = REFLEX_LIKE_SHELL.replace(
+        "</head>",
+        '<link as="style" href="/assets/app-1.css" rel="preload"/><link href="/assets/app-1.css" rel="stylesheet" type="text/css"/></head>',
+    )
+    rendered = seo.inject(shell, seo.item_seo(entry_for(session, storage), urls))
+    assert "app-1.css" not in rendered
+    assert f'<style id="{seo.SEO_STYLE_ID}">' in rendered and "body>[data-is-root-theme]{display:none}" in rendered
