@@ -30,8 +30,13 @@ FORM_WIDTH = "() => Math.round(document.querySelector('#model-select').closest('
 
 
 def load(page: Page, url: str) -> None:
-    """A direct visit: the page is fetched, its scripts run and hydrate it, the network settles."""
-    page.goto(url, wait_until="networkidle")
+    """A direct visit: the page is fetched, its scripts run and hydrate it, the network settles.
+
+    Signed out, the public pages start the app on the visitor's first action (smartspec_app/
+    frontend_build.py): the mouse moves, so the hydration these tests watch happens."""
+    page.goto(url, wait_until="load")
+    page.mouse.move(5, 5)
+    page.wait_for_load_state("networkidle")
 
 
 def test_every_page_hydrates_on_a_direct_visit_signed_out_and_signed_in(live_app: LiveApp, page: Page) -> None:
