@@ -16,7 +16,8 @@ precompressed) rewrites each built page's boot script:
   prerendered or server-rendered), a visitor without a session gets the app when they first do
   something (pointer, touch, key, wheel, scroll, focus) or 5 s after the page has loaded, whichever
   comes first; with a session (a signed-in user) it starts at once. A form sent before the app has
-  taken it over is held and sent again once it has (never submitted natively: no password in a URL).
+  taken it over is held and sent again once it has; the app's forms are never submitted natively
+  (they go over the websocket; a native GET would put a password in the URL).
 A page whose markup does not look as expected is left as it is, with a warning: it works either
 way, only slower.
 """
@@ -55,12 +56,16 @@ const start = () => {
     boot();
   }
 };
+const idle = (then) => (window.requestIdleCallback ? requestIdleCallback(then, { timeout: 1000 }) : setTimeout(then, 200));
 addEventListener("submit", (event) => {
   const form = event.target;
-  if (isLive(form)) return;
+  if (form.hasAttribute("action")) return;
+  // the app's forms are sent over its websocket, never natively (a GET would put a password in the URL)
   event.preventDefault();
+  if (isLive(form)) return;
   start();
-  const resend = () => (isLive(form) ? form.requestSubmit() : setTimeout(resend, 50));
+  // held until React has taken the form over and finished hydrating, then sent again
+  const resend = () => (isLive(form) ? idle(() => form.requestSubmit()) : setTimeout(resend, 50));
   resend();
 }, true);
 await new Promise((go) => requestAnimationFrame(() => setTimeout(go)));
