@@ -90,7 +90,9 @@ def test_completion_stays_in_the_followed_list_and_the_watch_ends() -> None:
     state = watched_page()
     state._apply([snapshot("run", "completed", 100, output_urls=["/media/x.jpg"])])
     assert sent(state) == {"live_tasks", "current_task"}
-    assert state.live_tasks[0].status == "completed" and state.current_task.output_urls == ["/media/x.jpg"]
+    assert state.live_tasks[0].status == "completed"
+    assert [url.split("?")[0] for url in state.current_task.output_urls] == ["/media/x.jpg"]  # signed: a task's media is private
+    assert "signature=" in state.current_task.output_urls[0]
     assert not state._watching_anything()
 
 
