@@ -8,13 +8,26 @@ from __future__ import annotations
 
 import json
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from smartspec_app.api.errors import error_body
 
 
-class BodyTooLarge(Exception):
-    pass
+def limit_text(max_bytes: int) -> str:
+    return f"{max_bytes // 1024} KiB" if max_bytes < 1024 * 1024 else f"{max_bytes // (1024 * 1024)} MiB"
+
+
+class BodyTooLarge(HTTPException):
+    """Raised from `receive` when a streamed body passes the limit.
+
+    An HTTPException on purpose: FastAPI's body parser turns any other exception raised while it
+    reads the body into a 400 "There was an error parsing the body", but lets HTTPExceptions
+    through to the app's handler (api/errors.py), which answers 413 in the usual error shape."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, f"The request body is larger than {limit_text(max_bytes)}", headers={"Connection": "close"})
+        self.details = {"max_bytes": max_bytes}
 
 
 class BodyLimitMiddleware:
@@ -32,32 +45,39 @@ class BodyLimitMiddleware:
             await self._refuse(send)
             return
         received = 0
-        response_started = False
+        exceeded = response_started = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise BodyTooLarge
+                    exceeded = True
+                    raise BodyTooLarge(self.max_bytes)
             return message
 
-        async def tracking_send(message: Message) -> None:
+        async def guarded_send(message: Message) -> None:
+            """Once the body ran over, whatever the app answers (its handler's 413, a 400 from a
+            parser that caught the exception, a 500) is replaced by the one 413 of this middleware."""
             nonlocal response_started
+            if exceeded:
+                if message["type"] == "http.response.start" and not response_started:
+                    response_started = True
+                    await self._refuse(send)
+                return
             response_started = response_started or message["type"] == "http.response.start"
             await send(message)
 
         try:
-            await self.app(scope, counting_receive, tracking_send)
-        except BodyTooLarge:
+            await self.app(scope, counting_receive, guarded_send)
+        except BodyTooLarge:  # nothing in the app handled it
             if not response_started:
                 await self._refuse(send)
 
     async def _refuse(self, send: Send) -> None:
-        limit = f"{self.max_bytes // 1024} KiB" if self.max_bytes < 1024 * 1024 else f"{self.max_bytes // (1024 * 1024)} MiB"
         body = json.dumps(
-            error_body("payload_too_large", f"The request body is larger than {limit}", {"max_bytes": self.max_bytes})
+            error_body("payload_too_large", f"The request body is larger than {limit_text(self.max_bytes)}", {"max_bytes": self.max_bytes})
         ).encode()
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), (b"connection", b"close")]
         await send({"type": "http.response.start", "status": 413, "headers": headers})

@@ -87,7 +87,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return error_response(exc.status_code, str(exc.detail), headers=dict(exc.headers or {}))
+        details = getattr(exc, "details", None)  # body_limit.BodyTooLarge carries max_bytes
+        return error_response(exc.status_code, str(exc.detail), details, headers=dict(exc.headers or {}))
 
     @app.exception_handler(ValueError)
     async def _nul_in_text(_request: Request, exc: ValueError) -> JSONResponse:

@@ -62,3 +62,34 @@ def test_the_app_refuses_an_oversized_generate_request(app_env, monkeypatch) -> 
         body = {"task_type": "image", "model_id": "nano-banana-pro", "prompt": "p" * 5000, "parameters": {}}
         response = httpx.post(f"{base}/api/generation/generate", json=body, headers={"Authorization": "Bearer whatever"})
     assert response.status_code == 413, response.text
+
+
+def _chunked(total: int, chunk: int = 64 * 1024):
+    """A JSON-looking body of `total` bytes sent without Content-Length (Transfer-Encoding: chunked)."""
+    yield b'{"prompt": "'
+    sent = 12
+    while sent < total:
+        part = min(chunk, total - sent)
+        yield b"p" * part
+        sent += part
+
+
+@pytest.mark.parametrize("path", ["/api/generation/generate", "/api/gallery"])
+def test_the_app_refuses_a_chunked_oversized_body_with_a_413(app_env, session, path: str) -> None:
+    """Streamed bodies must not reach FastAPI's body parser as anything but a 413 (it turns other
+    exceptions raised while reading into a 400 "There was an error parsing the body")."""
+    from smartspec_app.api import build_api
+    from smartspec_app.services import keys
+    from tests.support.gallery_data import make_user
+
+    _row, token = keys.create_api_token(session, keys.get_key_manager(), make_user(session), "big")
+    session.commit()
+    with serve(build_api()) as base:
+        for headers in ({}, {"Authorization": f"Bearer {token}"}):
+            response = httpx.post(
+                f"{base}{path}", content=_chunked(2 * 1024 * 1024), headers={**headers, "Content-Type": "application/json"}, timeout=30
+            )
+            assert response.status_code == 413, response.text
+            error = response.json()["error"]
+            assert error["code"] == "payload_too_large" and error["details"] == {"max_bytes": 1 << 20}
+            assert error["message"] == "The request body is larger than 1 MiB"
