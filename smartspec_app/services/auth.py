@@ -17,6 +17,7 @@ from sqlmodel import Session, delete, select
 
 from smartspec_app.models import User, UserSession, utcnow
 from smartspec_app.services.errors import AuthenticationError, Conflict, NotFound, ValidationError
+from smartspec_app.services.text_rules import problem
 
 _hasher = PasswordHasher()
 MIN_PASSWORD = 8
@@ -38,6 +39,10 @@ def normalize_email(email: str) -> str:
 
 
 def _check_password(password: str) -> None:
+    """Rules for a new password (a login compares whatever is typed)."""
+    message = problem(password, "The password") or ("The password contains a carriage return (U+000D)" if "\r" in password else None)
+    if message:  # \r too: a password is never normalised
+        raise ValidationError(message, field="password")
     if len(password) < MIN_PASSWORD:
         raise ValidationError(f"Use a password of at least {MIN_PASSWORD} characters", field="password")
     if len(password) > MAX_PASSWORD:

@@ -39,6 +39,7 @@ from smartspec_app.models import (
 from smartspec_app.services import catalog, nsfw, pictures, trending
 from smartspec_app.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from smartspec_app.services.storage import Storage, gallery_key, gallery_prefix, gallery_thumbnail_key, local_copy, refresh_url
+from smartspec_app.services.text_rules import check_label, check_text, has_refused
 from smartspec_app.services.thumbnails import ThumbnailError, make_thumbnail
 from smartspec_app.settings import get_settings
 
@@ -209,7 +210,7 @@ def can_edit(item: GalleryItem, user: User | None) -> bool:
 
 
 def clean_title(title: str) -> str:
-    title = " ".join((title or "").split())
+    title = " ".join(check_label(title or "", "title", "The title").split())
     if not title:
         raise ValidationError("Give the item a title", field="title")
     if len(title) > MAX_TITLE:
@@ -226,7 +227,7 @@ def suggest_title(prompt: str, limit: int = 60) -> str:
 
 
 def clean_description(description: str) -> str:
-    description = (description or "").strip()
+    description = check_text(description or "", "description", "The description").strip()
     if len(description) > MAX_DESCRIPTION:
         raise ValidationError(f"Keep the description under {MAX_DESCRIPTION} characters", field="description")
     return description
@@ -238,7 +239,7 @@ def normalize_category(category: str | None) -> str:
 
 
 def clean_category(category: str) -> str:
-    category = normalize_category(category) or "general"
+    category = normalize_category(check_text(category or "", "category", "The category")) or "general"
     if category not in CATEGORIES:
         raise ValidationError(f"Unknown category {category!r}; pick one of {', '.join(CATEGORIES)}", field="category")
     return category
@@ -261,12 +262,17 @@ def clean_tags(tags: str | Iterable[str] | None) -> list[str]:
     raw = tags.split(",") if isinstance(tags, str) else list(tags or [])
     cleaned: list[str] = []
     for tag in raw:
-        normalized = normalize_tag(str(tag))
+        normalized = normalize_tag(check_label(str(tag), "tags", f"The tag {_quoted(tag)}"))
         if normalized and normalized not in cleaned:
             cleaned.append(normalized)
     if len(cleaned) > MAX_TAGS:
         raise ValidationError(f"Use at most {MAX_TAGS} tags", field="tags")
     return cleaned
+
+
+def _quoted(tag: object) -> str:
+    """A tag as an error message shows it: its printable part, quoted."""
+    return repr("".join(c for c in str(tag) if c.isprintable())[:40])
 
 
 # --- slugs ---------------------------------------------------------------------------------
@@ -383,7 +389,7 @@ def share_to_gallery(
     if task is None or task.user_id != user.id:
         raise NotFound("No such generation task")
     if task.status != TaskStatus.COMPLETED or not task.output_keys:
-        raise ValidationError("Only a finished generation can be shared", field="task_id")
+        raise Conflict("Only a finished generation can be shared", field="task_id", details={"status": task.status})
     existing = session.exec(select(GalleryItem).where(GalleryItem.task_id == task.id, GalleryItem.user_id == user.id)).first()
     if existing is not None:
         raise Conflict("This generation is already in the gallery", details={"slug": existing.slug, "item_id": existing.id})
@@ -462,6 +468,8 @@ def _entry(session: Session, item: GalleryItem) -> GalleryEntry:
 
 def get_by_slug(session: Session, slug: str) -> SlugMatch | None:
     """The item a current or former slug names (no visibility check: see `can_view`)."""
+    if has_refused(slug):  # no slug holds a control character (and PostgreSQL could not even compare one)
+        return None
     item = session.exec(select(GalleryItem).where(GalleryItem.slug == slug)).first()
     if item is not None:
         return SlugMatch(_entry(session, item), moved=False)

@@ -38,6 +38,7 @@ from smartspec_app.services.gallery import (
     normalize_category,
     normalize_tag,
 )
+from smartspec_app.services.text_rules import check_text, has_refused
 
 SORTS = ("trending", "newest", "most_liked", "most_viewed")
 MAX_PAGE_SIZE = 100
@@ -92,6 +93,8 @@ def list_public(
 ) -> GalleryPage:
     """Listed items (see `gallery.listed_clause`), filtered, sorted and paginated in the database."""
     _check_page(page, page_size, sort_by)
+    for field, value in (("category", category), ("tag", tag), ("username", username)):
+        check_text(value or "", field, f"The {field} filter")
     category = normalize_category(category)
     if category and category not in CATEGORIES:  # nothing is filed under it: an empty page, not an error
         return GalleryPage(entries=[], page=page, page_size=page_size, total=0)
@@ -174,6 +177,8 @@ def listed_categories(session: Session) -> list[tuple[str, int]]:
 
 
 def user_exists(session: Session, username: str) -> bool:
+    if has_refused(username):
+        return False
     return session.exec(select(User.id).where(User.username == username.strip().lower())).first() is not None
 
 

@@ -20,7 +20,8 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlmodel import Session, col, select
 
 from smartspec_app.models import ApiToken, ProviderKey, User, utcnow
-from smartspec_app.services.errors import AuthenticationError, NotFound, SmartSpecError, ValidationError
+from smartspec_app.services.errors import AuthenticationError, Conflict, NotFound, SmartSpecError, ValidationError
+from smartspec_app.services.text_rules import check_label, check_text
 
 log = logging.getLogger(__name__)
 KEY_FILE_NAME = ".encryption_key"
@@ -162,7 +163,7 @@ def _owner(user: User | None) -> str:
 def set_provider_key(
     session: Session, manager: SecureKeyManager, plain: str, user: User | None = None, provider: str = "kie"
 ) -> ProviderKey:
-    plain = plain.strip()
+    plain = check_text(plain, "api_key", "The key").strip()
     if len(plain) < 8 or any(c.isspace() for c in plain):
         raise ValidationError("That does not look like an API key (at least 8 characters, no spaces)", field="api_key")
     owner = _owner(user)
@@ -218,7 +219,7 @@ def _token_hash(plain: str) -> str:
 
 def create_api_token(session: Session, manager: SecureKeyManager, user: User, name: str) -> tuple[ApiToken, str]:
     """A new token; the plain text is returned once here (and later only to its owner)."""
-    name = name.strip()
+    name = check_label(name, "name", "The token name").strip()
     if not name or len(name) > 80:
         raise ValidationError("Give the token a name of 1–80 characters", field="name")
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -255,7 +256,7 @@ def reveal_api_token(session: Session, manager: SecureKeyManager, user: User, to
     """The plain token, for its owner only (the SDK viewer fills it in)."""
     token = _own_token(session, user, token_id)
     if token.revoked_at is not None:
-        raise ValidationError("This token was revoked", field="token_id")
+        raise Conflict("This token was revoked", field="token_id")
     return manager.decrypt_key(token.encrypted_token)
 
 

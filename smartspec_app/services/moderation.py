@@ -25,9 +25,10 @@ from sqlmodel import Session, col, select
 
 from smartspec_app.models import GalleryItem, GalleryReport, ModerationAction, User, utcnow
 from smartspec_app.services import gallery
-from smartspec_app.services.errors import NotFound, PermissionDenied, ValidationError
+from smartspec_app.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from smartspec_app.services.nsfw import Screening
 from smartspec_app.services.storage import Storage
+from smartspec_app.services.text_rules import check_text
 
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
 FILTERS: dict[str, str] = {
@@ -174,6 +175,8 @@ def _audit_entries(session: Session, rows: list[ModerationAction]) -> list[Audit
 def audit_log(session: Session, *, page: int = 1, page_size: int = 50, item_id: str | None = None, action: str | None = None) -> AuditPage:
     """The audit log, newest first, optionally for one item or one kind of action."""
     page, page_size = max(1, page), max(1, min(page_size, MAX_PAGE_SIZE))
+    check_text(item_id or "", "item_id", "The item filter")
+    check_text(action or "", "action", "The action filter")
     conditions: list[ColumnElement[bool]] = []
     if item_id:
         conditions.append(col(ModerationAction.item_id) == item_id)
@@ -214,6 +217,7 @@ def queue(session: Session, filter_name: str = "pending", *, page: int = 1, page
     """A page of items for review, oldest first for pending work, newest first otherwise."""
     page, page_size = max(1, page), max(1, min(page_size, MAX_PAGE_SIZE))
     where = filter_clause(filter_name)
+    search = check_text(search or "", "q", "The search")
     if search.strip():
         pattern = f"%{search.strip().lower()}%"
         where = and_(where, or_(func.lower(GalleryItem.title).like(pattern), func.lower(GalleryItem.prompt).like(pattern)))
@@ -273,7 +277,7 @@ def _item(session: Session, item_id: str) -> GalleryItem:
 
 
 def _clean_reason(reason: str | None) -> str:
-    reason = (reason or "").strip()
+    reason = check_text(reason or "", "reason", "The reason").strip()
     if len(reason) > MAX_REASON:
         raise ValidationError(f"Keep the reason under {MAX_REASON} characters", field="reason")
     return reason
@@ -342,7 +346,7 @@ def feature(session: Session, actor: User, item_id: str, featured: bool = True, 
     require_admin(actor)
     item, reason = _item(session, item_id), _clean_reason(reason)
     if featured and (item.moderation_status != APPROVED or item.is_nsfw):
-        raise ValidationError("Only approved items that are not NSFW can be featured", field="item")
+        raise Conflict("Only approved items that are not NSFW can be featured", details={"moderation_status": item.moderation_status})
     item.is_featured = featured
     item.featured_at = utcnow() if featured else None
     _touch(session, item)
@@ -389,13 +393,14 @@ def bulk(session: Session, storage: Storage, actor: User, action: str, item_ids:
         raise ValidationError("Select at least one item", field="item_ids")
     if len(ids) > MAX_BULK:
         raise ValidationError(f"Select at most {MAX_BULK} items at a time", field="item_ids")
-    if action == "reject" and not (reason or "").strip():
+    reason = _clean_reason(reason)  # once, up front: a bad reason is the request's fault, not each item's
+    if action == "reject" and not reason:
         raise ValidationError("Say why the items are rejected", field="reason")
     result = BulkResult()
     for item_id in ids:
         try:
             perform(session, storage, actor, action, item_id, reason)
-        except (NotFound, ValidationError) as exc:
+        except (NotFound, Conflict, ValidationError) as exc:
             result.failed[item_id] = exc.message
         else:
             result.done.append(item_id)

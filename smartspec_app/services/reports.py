@@ -18,7 +18,8 @@ from sqlmodel import Session, col, select
 
 from smartspec_app.models import GalleryItem, GalleryReport, User, utcnow
 from smartspec_app.services import gallery, moderation
-from smartspec_app.services.errors import Conflict, NotFound, ValidationError
+from smartspec_app.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from smartspec_app.services.text_rules import check_text
 
 REASONS: dict[str, str] = {
     "nsfw": "Sexual or explicit content",
@@ -39,7 +40,7 @@ class ReportOutcome:
 
 
 def clean_reason(reason: str) -> str:
-    reason = (reason or "").strip().lower()
+    reason = check_text(reason or "", "reason", "The reason").strip().lower()
     if reason not in REASONS:
         raise ValidationError(f"Pick a reason: {', '.join(REASONS)}", field="reason")
     return reason
@@ -82,8 +83,8 @@ def report_item(session: Session, user: User, item_id: str, reason: str, details
     if item is None or not gallery.can_view(item, user):
         raise NotFound("No such gallery item")
     if item.user_id == user.id:
-        raise ValidationError("You cannot report your own item", field="item")
-    reason, details = clean_reason(reason), (details or "").strip()
+        raise PermissionDenied("You cannot report your own item")
+    reason, details = clean_reason(reason), check_text(details or "", "details", "The details").strip()
     if len(details) > MAX_DETAILS:
         raise ValidationError(f"Keep the details under {MAX_DETAILS} characters", field="details")
     if has_reported(session, user, item_id):

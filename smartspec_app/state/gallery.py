@@ -189,6 +189,8 @@ class GalleryState(AuthState):
                 else:
                     if self.author_filter and not gallery_feed.user_exists(session, self.author_filter):
                         raise NotFound("No such user")
+                    if self.category_filter != "all" and self.category_filter not in CATEGORIES:
+                        raise NotFound("No such category")
                     result = gallery_feed.list_public(
                         session,
                         page,

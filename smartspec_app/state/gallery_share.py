@@ -59,9 +59,12 @@ class GalleryShareState(AuthState):
                     auto_approve=get_settings().gallery_auto_approve,
                 )
                 slug = item.slug
-        except Conflict as exc:  # already shared: go to it
-            self.share_open = False
-            return rx.redirect(f"/gallery/{quote(str(exc.details.get('slug', '')))}")
+        except Conflict as exc:
+            if "slug" in exc.details:  # already shared: go to it
+                self.share_open = False
+                return rx.redirect(f"/gallery/{quote(str(exc.details['slug']))}")
+            self.share_error, self.share_field = exc.message, exc.field or ""
+            return
         except SmartSpecError as exc:
             self.share_error, self.share_field = exc.message, exc.field or ""
             return

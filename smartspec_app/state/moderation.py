@@ -10,7 +10,7 @@ import dataclasses
 import reflex as rx
 
 from smartspec_app.models import GalleryItem
-from smartspec_app.services import gallery, moderation
+from smartspec_app.services import gallery, moderation, text_rules
 from smartspec_app.services.db import session_scope
 from smartspec_app.services.errors import SmartSpecError
 from smartspec_app.services.moderation import AuditEntry
@@ -233,7 +233,11 @@ class ModerationState(AdminState):
     def apply_search(self, form: dict):
         if self._admin() is None:
             return
-        self.search, self.page = str(form.get("search", ""))[:200], 1
+        search = str(form.get("search", ""))[:200]
+        if problem := text_rules.problem(search, "The search"):
+            self.error = problem
+            return
+        self.search, self.page, self.error = search, 1, ""
         self._load()
 
     @rx.event

@@ -86,7 +86,7 @@ def test_only_the_owner_shares_only_finished_tasks_once(session: Session, storag
     running.status = TaskStatus.RUNNING
     session.add(running)
     session.commit()
-    with pytest.raises(ValidationError):
+    with pytest.raises(Conflict):  # 409: the request is right, the task is not there yet
         gallery.share_to_gallery(session, storage, owner, running.id, "Not yet")
 
     item = gallery.share_to_gallery(session, storage, owner, task.id, "Once")

@@ -140,11 +140,21 @@ def test_pagination_is_stable_with_ties(session: Session, storage: LocalStorage)
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"page": 0}, {"page_size": 0}, {"page_size": 101}, {"sort_by": "random"}, {"media_type": "gif"}],
+    [
+        {"page": 0},
+        {"page_size": 0},
+        {"page_size": 101},
+        {"sort_by": "random"},
+        {"media_type": "gif"},
+        {"category": "na\x00ture"},
+        {"tag": "a\x01b"},
+        {"username": "bob\x00"},
+    ],
 )
 def test_bad_listing_arguments(session: Session, kwargs: dict) -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as caught:
         list_public(session, **kwargs)
+    assert caught.value.field == next(iter(kwargs))  # on both databases (PostgreSQL cannot even compare a NUL)
 
 
 def test_a_category_nobody_files_under_lists_an_empty_page(session: Session, storage: LocalStorage) -> None:

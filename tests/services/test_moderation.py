@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from smartspec_app.models import GalleryItem, GalleryReport, ModerationAction, User
 from smartspec_app.services import gallery, moderation, nsfw, reports
-from smartspec_app.services.errors import NotFound, PermissionDenied, ValidationError
+from smartspec_app.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from smartspec_app.services.nsfw import NoDetector
 from smartspec_app.services.storage import LocalStorage, gallery_prefix
 from tests.support.gallery_data import make_user, shared_item
@@ -183,7 +183,7 @@ def test_feature_and_unfeature(session: Session, storage: LocalStorage) -> None:
     moderation.feature(session, admin, item.id)
     session.commit()
     assert item.is_featured and item.featured_at is not None
-    with pytest.raises(ValidationError):
+    with pytest.raises(Conflict):
         moderation.feature(session, admin, waiting.id)
     moderation.feature(session, admin, item.id, False)
     session.commit()

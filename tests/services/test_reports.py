@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from smartspec_app.models import GalleryReport, GalleryVisibility, ModerationAction
 from smartspec_app.services import gallery, moderation, reports
-from smartspec_app.services.errors import Conflict, NotFound, ValidationError
+from smartspec_app.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from smartspec_app.services.storage import LocalStorage
 from tests.support.gallery_data import make_user, shared_item
 from tests.support.moderation_data import FixedDetector, as_detector
@@ -41,7 +41,10 @@ def test_report_checks(session: Session, storage: LocalStorage, admin) -> None:
         reports.report_item(session, reader, item.id, "because", threshold=3)
     with pytest.raises(ValidationError):
         reports.report_item(session, reader, item.id, "other", "x" * (reports.MAX_DETAILS + 1), threshold=3)
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as caught:
+        reports.report_item(session, reader, item.id, "other", "see \x00 here", threshold=3)
+    assert caught.value.field == "details"  # on both databases
+    with pytest.raises(PermissionDenied):  # not a validation error: nothing in the request could make it right
         reports.report_item(session, owner, item.id, "spam", threshold=3)
     with pytest.raises(NotFound):
         reports.report_item(session, reader, private.id, "spam", threshold=3)

@@ -18,6 +18,7 @@ from smartspec_app.services.catalog.registry import get_model, task_type_of
 from smartspec_app.services.catalog.spec import ModelSpec, ParamSpec, ValidatedRequest
 from smartspec_app.services.catalog.text import choices, fmt, range_text, show
 from smartspec_app.services.errors import ValidationError
+from smartspec_app.services.text_rules import check_text
 
 SIZE_MIN = 64
 SIZE_MAX = 8192
@@ -56,7 +57,7 @@ def _validate_prompt(model: ModelSpec, prompt: Any) -> str:
         raise ValidationError("Enter a prompt", field="prompt")
     if not isinstance(prompt, str):
         raise ValidationError("The prompt must be text", field="prompt")
-    text = prompt.strip()
+    text = check_text(prompt, "prompt", "The prompt").strip()
     if not text:
         raise ValidationError("Enter a prompt", field="prompt")
     if len(text) > model.max_prompt_chars:
@@ -200,7 +201,7 @@ def _coerce_bool(spec: ParamSpec, value: Any) -> bool:
 def _coerce_text(spec: ParamSpec, value: Any) -> str:
     if not isinstance(value, str):
         raise ValidationError(f"{spec.name} must be text (got {show(value)})", field=spec.name)
-    text = value.strip()
+    text = check_text(value, spec.name, spec.name).strip()
     if spec.max_length is not None and len(text) > spec.max_length:
         raise ValidationError(
             f"{spec.name} must be at most {spec.max_length} characters (got {len(text)})",
@@ -229,7 +230,7 @@ def _coerce_list(spec: ParamSpec, value: Any) -> list[str]:
                 f"{spec.name} entries must be http:// or https:// URLs (got {show(item)})",
                 field=spec.name,
             )
-        item = item.strip()
+        item = check_text(item, spec.name, spec.name).strip()
         if not item:
             continue
         if not _is_http_url(item):

@@ -1,0 +1,106 @@
+"""The one rule for text people send, on every database and every way in (REST API and pages).
+
+- Control characters (Unicode category Cc) are refused everywhere, except newline and tab. A
+  carriage return is taken as a line break instead (CRLF and a lone CR become LF), because
+  textareas and Windows clients send them.
+- Bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) are also refused in
+  *labels*: one-line names shown inside other text (gallery titles and tags, token names). There
+  they can make the text around them read backwards, in the page and in a search result.
+
+SQLite stores a NUL as it is and PostgreSQL refuses it: without this rule the same request was a
+201 on one and a 422 naming no field on the other, and NULs and U+202E reached the pages' <title>
+and meta tags. A refusal is a ValidationError naming the field (the API's 422 with `details.field`,
+a form error on the pages). The patterns below say the same for /api/openapi.json (api/text_types.py).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from smartspec_app.services.errors import ValidationError
+
+ALLOWED_CONTROLS = frozenset("\t\n\r")  # \r: normalised to \n, never stored
+# Unicode never adds Cc characters (U+0000–U+001F, U+007F–U+009F) and has no white space outside the BMP.
+CONTROLS = frozenset(chr(c) for c in range(0x100) if unicodedata.category(chr(c)) == "Cc") - ALLOWED_CONTROLS
+BIDI_CONTROLS = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
+# What Python's str.split()/strip() take for white space (the services collapse and strip with them).
+WHITESPACE = frozenset(chr(c) for c in range(0x10000) if chr(c).isspace())
+
+
+def char_class(chars: frozenset[str]) -> str:
+    """A regex character-class body for `chars` as \\uXXXX ranges: reads the same in JSON Schema
+    (ECMA 262), Python's re and pydantic's Rust engine."""
+    points = sorted(ord(c) for c in chars)
+    ranges: list[tuple[int, int]] = []
+    for point in points:
+        if ranges and point == ranges[-1][1] + 1:
+            ranges[-1] = (ranges[-1][0], point)
+        else:
+            ranges.append((point, point))
+
+    def esc(point: int) -> str:
+        return f"\\u{point:04x}"
+
+    return "".join(esc(a) if a == b else f"{esc(a)}-{esc(b)}" for a, b in ranges)
+
+
+_CONTROL_RE = re.compile(f"[{char_class(CONTROLS)}]")
+_LABEL_RE = re.compile(f"[{char_class(CONTROLS | BIDI_CONTROLS)}]")
+_NEWLINES = re.compile(r"\r\n?")
+
+TEXT_CHAR = f"[^{char_class(CONTROLS)}]"
+LABEL_CHAR = f"[^{char_class(CONTROLS | BIDI_CONTROLS)}]"
+LABEL_SOLID_CHAR = f"[^{char_class(CONTROLS | BIDI_CONTROLS | WHITESPACE)}]"  # counts toward a non-blank label
+TEXT_SOLID_CHAR = f"[^{char_class(CONTROLS | WHITESPACE)}]"
+TEXT_PATTERN = f"^{TEXT_CHAR}*$"
+LABEL_PATTERN = f"^{LABEL_CHAR}*$"
+NONBLANK_TEXT_PATTERN = f"^{TEXT_CHAR}*{TEXT_SOLID_CHAR}{TEXT_CHAR}*$"
+NONBLANK_LABEL_PATTERN = f"^{LABEL_CHAR}*{LABEL_SOLID_CHAR}{LABEL_CHAR}*$"
+
+
+def _describe(char: str) -> str:
+    name = unicodedata.name(char, "")
+    return f"U+{ord(char):04X}" + (f" {name}" if name else "")
+
+
+def normalize_newlines(text: str) -> str:
+    return _NEWLINES.sub("\n", text)
+
+
+def first_refused(text: str, *, label: bool = False) -> str | None:
+    """The first character the rule refuses in `text` (a label when `label`), else None."""
+    found = (_LABEL_RE if label else _CONTROL_RE).search(text)
+    return found.group() if found else None
+
+
+def problem(text: str, what: str, *, label: bool = False) -> str | None:
+    """Why `text` breaks the rule, in words naming `what` ("The title", or "" for no subject); None when it does not."""
+    char = first_refused(text, label=label)
+    if char is None:
+        return None
+    subject = f"{what} contains" if what else "contains"
+    if char in BIDI_CONTROLS:
+        return f"{subject} a bidirectional control character ({_describe(char)}); remove it"
+    return f"{subject} a control character ({_describe(char)}); only text, new lines and tabs are allowed"
+
+
+def check_text(text: str, field: str, what: str) -> str:
+    """`text` with its line breaks normalised; ValidationError(field) when it holds a refused control character."""
+    message = problem(text, what)
+    if message:
+        raise ValidationError(message, field=field)
+    return normalize_newlines(text)
+
+
+def check_label(text: str, field: str, what: str) -> str:
+    """As check_text, and bidi embeddings, overrides and isolates are refused too."""
+    message = problem(text, what, label=True)
+    if message:
+        raise ValidationError(message, field=field)
+    return normalize_newlines(text)
+
+
+def has_refused(text: str) -> bool:
+    """Whether `text` holds a character no stored key can hold (lookups answer "not found" for it)."""
+    return _CONTROL_RE.search(text) is not None
