@@ -4,14 +4,35 @@ POST /api/gallery/item/{item_id}/report for any signed-in user."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
-from datetime import date, timedelta
-from typing import Annotated, Any, Literal
+from datetime import date
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Body, Query
+from pydantic import BeforeValidator
+from pydantic_core import PydanticCustomError
 
 from smartspec_app.api.deps import AdminUser, CurrentUser
+from smartspec_app.api.schemas import (
+    AdminItemDetail,
+    AdminItemOut,
+    AnalyticsOut,
+    AuditOut,
+    BulkOut,
+    BulkRequest,
+    DeletedOut,
+    FeatureBody,
+    NsfwBody,
+    QueueFilter,
+    QueueOut,
+    ReasonBody,
+    RejectBody,
+    ReportBody,
+    ReportOut,
+    error_responses,
+)
+from smartspec_app.api.text_types import Text
 from smartspec_app.models import GalleryItem
 from smartspec_app.services import analytics, gallery, moderation, reports
 from smartspec_app.services.db import session_scope
@@ -21,34 +42,17 @@ from smartspec_app.settings import get_settings
 
 router = APIRouter(tags=["admin"])
 PREFIX = "/api/admin/gallery"
-FilterName = Literal["pending", "flagged", "reported", "approved", "rejected", "all"]
-ActionName = Literal["approve", "reject", "mark_nsfw", "unmark_nsfw", "feature", "unfeature", "delete"]
+ON_ITEM = error_responses(404)
 
 
-class ReasonBody(BaseModel):
-    reason: str = Field("", max_length=moderation.MAX_REASON)
+def _iso_date_only(value: Any) -> Any:
+    """YYYY-MM-DD only: pydantic would also read "0" as a Unix time (1970-01-01)."""
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise PydanticCustomError("date_from_datetime_parsing", "Input should be a date as YYYY-MM-DD")
+    return value
 
 
-class RejectBody(BaseModel):
-    reason: str = Field(..., min_length=1, max_length=moderation.MAX_REASON)
-
-
-class NsfwBody(ReasonBody):
-    nsfw: bool = True
-
-
-class FeatureBody(ReasonBody):
-    featured: bool = True
-
-
-class BulkBody(ReasonBody):
-    action: ActionName
-    item_ids: list[str] = Field(..., min_length=1, max_length=moderation.MAX_BULK)
-
-
-class ReportBody(BaseModel):
-    reason: str = Field(..., max_length=32, description=f"one of {', '.join(reports.REASONS)}")
-    details: str = Field("", max_length=reports.MAX_DETAILS)
+IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
 
 
 def _iso(value: Any) -> str | None:
@@ -104,13 +108,13 @@ def audit_json(entry: AuditEntry) -> dict[str, Any]:
     }
 
 
-@router.get(f"{PREFIX}/queue")
+@router.get(f"{PREFIX}/queue", response_model=QueueOut)
 def list_queue(
     admin: AdminUser,
-    filter: FilterName = "pending",
+    filter: QueueFilter = "pending",
     page: int = Query(1, ge=1, le=100_000),
     page_size: int = Query(24, ge=1, le=moderation.MAX_PAGE_SIZE),
-    q: str = Query("", max_length=200),
+    q: Annotated[Text, Query(max_length=200, description="Words in the title or prompt.")] = "",
 ) -> dict[str, Any]:
     """Items for review under one filter, with the count of every filter (the backlog)."""
     with session_scope() as session:
@@ -120,7 +124,7 @@ def list_queue(
     return {"items": items, "total": result.total, "page": result.page, "page_size": result.page_size, "counts": counts}
 
 
-@router.get(f"{PREFIX}/items/{{item_id}}")
+@router.get(f"{PREFIX}/items/{{item_id}}", response_model=AdminItemDetail, responses=ON_ITEM)
 def item_detail(item_id: str, admin: AdminUser) -> dict[str, Any]:
     """One item with its NSFW scores, its reports and its moderation history."""
     with session_scope() as session:
@@ -151,48 +155,49 @@ def _act(admin: AdminUser, action: str, item_id: str, reason: str) -> dict[str, 
         return item_json(item, author)
 
 
-@router.post(f"{PREFIX}/items/{{item_id}}/approve")
+@router.post(f"{PREFIX}/items/{{item_id}}/approve", response_model=AdminItemOut, responses=ON_ITEM)
 def approve(item_id: str, admin: AdminUser, body: ReasonBody | None = None) -> dict[str, Any]:
     return _act(admin, "approve", item_id, body.reason if body else "")
 
 
-@router.post(f"{PREFIX}/items/{{item_id}}/reject")
+@router.post(f"{PREFIX}/items/{{item_id}}/reject", response_model=AdminItemOut, responses=ON_ITEM)
 def reject(item_id: str, body: RejectBody, admin: AdminUser) -> dict[str, Any]:
     return _act(admin, "reject", item_id, body.reason)
 
 
-@router.post(f"{PREFIX}/items/{{item_id}}/nsfw")
+@router.post(f"{PREFIX}/items/{{item_id}}/nsfw", response_model=AdminItemOut, responses=ON_ITEM)
 def mark_nsfw(item_id: str, admin: AdminUser, body: NsfwBody | None = None) -> dict[str, Any]:
     body = body or NsfwBody()
     return _act(admin, "mark_nsfw" if body.nsfw else "unmark_nsfw", item_id, body.reason)
 
 
-@router.post(f"{PREFIX}/items/{{item_id}}/feature")
+@router.post(f"{PREFIX}/items/{{item_id}}/feature", response_model=AdminItemOut, responses=error_responses(404, 409))
 def feature(item_id: str, admin: AdminUser, body: FeatureBody | None = None) -> dict[str, Any]:
+    """Feature (or with featured=false unfeature) an item; only an approved item that is not NSFW can be featured (409)."""
     body = body or FeatureBody()
     return _act(admin, "feature" if body.featured else "unfeature", item_id, body.reason)
 
 
-@router.delete(f"{PREFIX}/items/{{item_id}}")
-def delete(item_id: str, admin: AdminUser, reason: str = Query("", max_length=moderation.MAX_REASON)) -> dict[str, Any]:
+@router.delete(f"{PREFIX}/items/{{item_id}}", response_model=DeletedOut, responses=ON_ITEM)
+def delete(item_id: str, admin: AdminUser, reason: Annotated[Text, Query(max_length=moderation.MAX_REASON)] = "") -> dict[str, Any]:
     return _act(admin, "delete", item_id, reason)
 
 
-@router.post(f"{PREFIX}/bulk")
-def bulk(body: BulkBody, admin: AdminUser) -> dict[str, Any]:
+@router.post(f"{PREFIX}/bulk", response_model=BulkOut)
+def bulk(body: Annotated[BulkRequest, Body()], admin: AdminUser) -> dict[str, Any]:
     """One action on up to 100 items; `failed` names the items that could not take it and why."""
     with session_scope() as session:
         result = moderation.bulk(session, get_storage(), admin, body.action, body.item_ids, body.reason)
     return {"action": body.action, "done": result.done, "failed": result.failed}
 
 
-@router.get(f"{PREFIX}/audit")
+@router.get(f"{PREFIX}/audit", response_model=AuditOut)
 def audit(
     admin: AdminUser,
     page: int = Query(1, ge=1, le=100_000),
     page_size: int = Query(50, ge=1, le=moderation.MAX_PAGE_SIZE),
-    item_id: str | None = Query(None, max_length=32),
-    action: str | None = Query(None, max_length=32),
+    item_id: Annotated[Text | None, Query(max_length=32)] = None,
+    action: Annotated[Text | None, Query(max_length=32, description="approve, reject, screen, auto_hide, ...: that kind only.")] = None,
 ) -> dict[str, Any]:
     """The moderation audit log, newest first."""
     with session_scope() as session:
@@ -201,17 +206,18 @@ def audit(
     return {"entries": entries, "total": result.total, "page": result.page, "page_size": result.page_size}
 
 
-@router.get(f"{PREFIX}/analytics")
+@router.get(f"{PREFIX}/analytics", response_model=AnalyticsOut)
 def analytics_summary(
     admin: AdminUser,
-    start: Annotated[date | None, Query(description="First day (UTC, YYYY-MM-DD); default: 29 days before `end`.")] = None,
-    end: Annotated[date | None, Query(description="Last day, included (UTC); default: today, or 29 days after `start`.")] = None,
+    start: Annotated[IsoDate | None, Query(description="First day (UTC, YYYY-MM-DD); default: 29 days before `end`.")] = None,
+    end: Annotated[IsoDate | None, Query(description="Last day, included (UTC); default: today, or 29 days after `start`.")] = None,
 ) -> dict[str, Any]:
     """The analytics dashboard's figures as JSON: generations by day, type and model (counts, success
-    rate, average duration, credits), gallery activity by day and the moderation backlog."""
-    today = analytics.default_range()[1]
-    end = end or (today if start is None else min(today, start + timedelta(days=29)))
-    start = start or end - timedelta(days=29)
+    rate, average duration, credits), gallery activity by day and the moderation backlog.
+
+    Any two dates make a range: in the wrong order they are swapped, and a range longer than 366 days
+    keeps its last 366. `start` and `end` in the answer are the days counted."""
+    start, end = analytics.requested_range(start, end, analytics.default_range()[1])
     with session_scope() as session:
         report = analytics.summary(session, start, end)
     return {
@@ -232,9 +238,17 @@ def analytics_summary(
     }
 
 
-@router.post("/api/gallery/item/{item_id}/report", status_code=201, tags=["gallery"])
+@router.post(
+    "/api/gallery/item/{item_id}/report",
+    status_code=201,
+    response_model=ReportOut,
+    tags=["gallery"],
+    responses=error_responses(403, 404, 409),
+)
 def report_item(item_id: str, body: ReportBody, user: CurrentUser) -> dict[str, Any]:
-    """Report an item (once per user); enough open reports hide it until a moderator decides."""
+    """Report an item (once per user); enough open reports hide it until a moderator decides.
+
+    403: it is your own item. 404: no such item (or not visible to you). 409: you already reported it."""
     with session_scope() as session:
         outcome = reports.report_item(session, user, item_id, body.reason, body.details, threshold=get_settings().gallery_report_threshold)
         return {"id": outcome.report.id, "item_id": item_id, "reason": outcome.report.reason, "reports_count": outcome.reports_count}

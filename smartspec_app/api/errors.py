@@ -17,9 +17,11 @@ from starlette.routing import Match, Mount, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from smartspec_app.services.errors import RateLimited, SmartSpecError
+from smartspec_app.services.text_rules import has_refused
 
 PROBE_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 KNOWN_ROUTED_MAX = 4096
+DISCRIMINATORS = ("model_id", "action")  # the fields that tell the branches of a request body's union apart
 STATUS_CODES = {
     400: "bad_request",
     401: "unauthenticated",
@@ -53,9 +55,28 @@ def error_response(status: int, message: str, details: dict | None = None, heade
     return JSONResponse(error_body(code_for_status(status), message, details), status_code=status, headers=headers)
 
 
-def _field(loc: tuple | list) -> str:
-    """'body.parameters.steps' -> 'parameters.steps'; query and path parameters keep their name."""
-    return ".".join(str(p) for p in loc[1:]) if len(loc) > 1 else ".".join(str(p) for p in loc)
+def _field(loc: tuple | list, body: object = None) -> str:
+    """'body.parameters.steps' -> 'parameters.steps'; query and path parameters keep their name.
+
+    A body told apart by a discriminator (POST /api/generation/generate: one schema per model, by
+    `model_id`; the admin's bulk action, by `action`) has the branch's tag in the path too:
+    ('body', 'nano-banana-pro', 'prompt') -> 'prompt'."""
+    parts = list(loc[1:]) if len(loc) > 1 else list(loc)
+    if len(parts) > 1 and loc[0] == "body" and isinstance(body, dict) and any(body.get(key) == parts[0] for key in DISCRIMINATORS):
+        parts = parts[1:]
+    return ".".join(str(p) for p in parts)
+
+
+def _problem(error: dict, body: object) -> dict[str, str]:
+    """One failed check of a request as {"field", "message"}, in words for people."""
+    kind, ctx = error.get("type"), error.get("ctx") or {}
+    if kind in ("union_tag_invalid", "union_tag_not_found"):  # the discriminator itself is missing or unknown
+        field = str(ctx.get("discriminator", "")).strip("'")
+        if kind == "union_tag_not_found":
+            return {"field": field, "message": "Field required"}
+        return {"field": field, "message": f"unknown value {ctx.get('tag')!r}; one of {ctx.get('expected_tags')}"}
+    message = "unknown field" if kind == "extra_forbidden" else error["msg"]
+    return {"field": _field(error["loc"], body), "message": message}
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -74,7 +95,7 @@ def install_error_handlers(app: FastAPI) -> None:
         errors = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
             return error_response(400, "The request body is not valid JSON", {"problems": [{"message": e["msg"]} for e in errors]})
-        problems = [{"field": _field(e["loc"]), "message": e["msg"]} for e in errors]
+        problems = [_problem(e, exc.body) for e in errors]
         first = problems[0] if problems else {"field": "", "message": "invalid request"}
         return JSONResponse(
             error_body(
@@ -105,6 +126,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
 class ApiRouteFallback:
     """Answers /api/ requests that no route takes: 404, or 405 with Allow when only the method is wrong.
+    A path with a control character in it (a decoded %00, say) is a 404 too, on every database.
 
     Without it those requests would fall through to Reflex, which build_api's app mounts at ""
     after every route (rx.App(api_transformer=...)), and get the web app's page instead of JSON.
@@ -118,6 +140,9 @@ class ApiRouteFallback:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith(self.prefix):
+            if has_refused(scope["path"]):  # no route, task, item or token is named with one (and PostgreSQL cannot compare it)
+                await error_response(404, "Nothing is named with a control character")(scope, receive, send)
+                return
             allowed = self._methods_if_unrouted(scope)
             if allowed is not None:
                 if allowed:

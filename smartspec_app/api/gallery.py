@@ -19,9 +19,10 @@ from smartspec_app.api.schemas import (
     ShareRequest,
     error_responses,
 )
+from smartspec_app.api.text_types import Text
 from smartspec_app.services import gallery, gallery_engagement, gallery_feed
 from smartspec_app.services.db import session_scope
-from smartspec_app.services.gallery import GalleryEntry
+from smartspec_app.services.gallery import CATEGORIES, GalleryEntry
 from smartspec_app.services.seo import SiteUrls, iso
 from smartspec_app.services.storage import get_storage
 from smartspec_app.settings import get_settings
@@ -65,14 +66,16 @@ class GalleryQuery(BaseModel):
 
     page: int = Field(1, ge=1, le=100_000)
     page_size: int = Field(24, ge=1, le=gallery_feed.MAX_PAGE_SIZE)
-    category: str | None = Field(None, max_length=50)
-    tag: str | None = Field(None, max_length=64)
-    username: str | None = Field(None, max_length=40)
+    category: Text | None = Field(
+        None, max_length=50, description=f"One of {', '.join(CATEGORIES)}; another category lists nothing (an empty page)."
+    )
+    tag: Text | None = Field(None, max_length=64)
+    username: Text | None = Field(None, max_length=40)
     sort_by: Literal["trending", "newest", "most_liked", "most_viewed"] = "trending"
     media_type: Literal["image", "video", "audio"] | None = None
 
 
-@router.get("", response_model=GalleryPage, responses=error_responses(422))
+@router.get("", response_model=GalleryPage)
 def list_gallery(request: Request, q: Annotated[GalleryQuery, Query()]) -> Response:
     """Listed items (public, approved, not NSFW), filtered, sorted and paginated."""
     urls = site_urls(request)
@@ -86,11 +89,12 @@ def list_gallery(request: Request, q: Annotated[GalleryQuery, Query()]) -> Respo
     return Response(to_json(page_json), media_type="application/json")
 
 
-@router.post("", status_code=201, response_model=GalleryItemOut, responses=error_responses(401, 404, 409, 422))
+@router.post("", status_code=201, response_model=GalleryItemOut, responses=error_responses(404, 409))
 def share_generation(body: ShareRequest, request: Request, user: CurrentUser) -> dict:
     """Share one of your completed generations. With GALLERY_AUTO_APPROVE off it waits for moderation.
 
-    Sharing the same generation twice is a 409 whose `details` name the existing item."""
+    404: no such generation of yours. 409: it is not finished yet, or it is already shared (then
+    `details` name the existing item)."""
     with session_scope() as session:
         item = gallery.share_to_gallery(
             session,
@@ -107,7 +111,7 @@ def share_generation(body: ShareRequest, request: Request, user: CurrentUser) ->
         return item_json(GalleryEntry(item=item, author=user.username), site_urls(request))
 
 
-@router.get("/item/{item_id}", response_model=GalleryItemDetail, responses=error_responses(401, 404))
+@router.get("/item/{item_id}", response_model=GalleryItemDetail, responses=error_responses(404))
 def get_gallery_item(item_id: str, request: Request, user: OptionalUser) -> dict:
     """One item: anyone for listed and unlisted items, the author for private ones."""
     with session_scope() as session:
@@ -116,7 +120,7 @@ def get_gallery_item(item_id: str, request: Request, user: OptionalUser) -> dict
         return {**item_json(entry, site_urls(request)), "liked": liked}
 
 
-@router.delete("/item/{item_id}", status_code=204, responses=error_responses(401, 403, 404))
+@router.delete("/item/{item_id}", status_code=204, responses=error_responses(403, 404))
 def delete_gallery_item(item_id: str, user: CurrentUser) -> Response:
     """Delete your item (admins: any), with its likes, views, tags, old links and its media."""
     with session_scope() as session:
@@ -127,7 +131,7 @@ def delete_gallery_item(item_id: str, user: CurrentUser) -> Response:
 LIKE_ACTIONS = {"toggle": gallery_engagement.toggle_like, "like": gallery_engagement.like, "unlike": gallery_engagement.unlike}
 
 
-@router.post("/item/{item_id}/like", response_model=LikeOut, responses=error_responses(401, 404, 422))
+@router.post("/item/{item_id}/like", response_model=LikeOut, responses=error_responses(404))
 def like_item(
     item_id: str,
     user: CurrentUser,
@@ -143,7 +147,7 @@ def like_item(
     return {"item_id": item_id, "liked": state.liked, "likes_count": state.likes_count}
 
 
-@router.delete("/item/{item_id}/like", response_model=LikeOut, responses=error_responses(401, 404))
+@router.delete("/item/{item_id}/like", response_model=LikeOut, responses=error_responses(404))
 def unlike_item(item_id: str, user: CurrentUser) -> dict:
     """Take a like back (idempotent)."""
     with session_scope() as session:

@@ -48,7 +48,7 @@ def task_json(task: GenerationTask, urls: SiteUrls) -> dict[str, Any]:
     }
 
 
-@router.get("/models", response_model=ModelsOut, responses=error_responses(401))
+@router.get("/models", response_model=ModelsOut)
 def list_models(user: OptionalUser) -> dict:
     """Every model the app can run, with its parameters, ranges and defaults.
 
@@ -57,7 +57,7 @@ def list_models(user: OptionalUser) -> dict:
     return {"provider": worker.provider_name(user.id if user else None), "models": catalog.catalog_as_dicts()}
 
 
-@router.post("/generate", status_code=202, response_model=TaskOut, responses=error_responses(400, 401, 422, 503))
+@router.post("/generate", status_code=202, response_model=TaskOut, responses=error_responses(503))
 def generate(body: GenerateRequest, request: Request, user: CurrentUser) -> dict:
     """Start a generation; answers at once with the pending task. Poll GET /tasks/{id} until it ends."""
     try:
@@ -73,7 +73,7 @@ def generate(body: GenerateRequest, request: Request, user: CurrentUser) -> dict
     return task_json(task, site_urls(request))
 
 
-@router.get("/tasks", response_model=TaskPage, responses=error_responses(401, 422))
+@router.get("/tasks", response_model=TaskPage)
 def list_tasks(
     request: Request,
     user: CurrentUser,
@@ -89,14 +89,14 @@ def list_tasks(
     return {"items": items, "page": page, "page_size": page_size, "total": total, "has_more": page * page_size < total}
 
 
-@router.get("/tasks/{task_id}", response_model=TaskOut, responses=error_responses(401, 404))
+@router.get("/tasks/{task_id}", response_model=TaskOut, responses=error_responses(404))
 def get_task(task_id: str, request: Request, user: CurrentUser) -> dict:
     """One of your tasks (another user's task is a 404, the same as a missing one)."""
     with session_scope() as session:
         return task_json(generation.get_task_for_user(session, user, task_id), site_urls(request))
 
 
-@router.post("/tasks/{task_id}/cancel", response_model=TaskOut, responses=error_responses(401, 404, 409))
+@router.post("/tasks/{task_id}/cancel", response_model=TaskOut, responses=error_responses(404, 409))
 def cancel_task(task_id: str, request: Request, user: CurrentUser) -> dict:
     """Cancel one of your pending or running tasks: it ends `cancelled`, nothing more is downloaded or
     charged. A task that has already ended is a 409. (kie.ai has no cancel call: a task already
@@ -105,7 +105,7 @@ def cancel_task(task_id: str, request: Request, user: CurrentUser) -> dict:
         return task_json(generation.cancel_task(session, user, task_id), site_urls(request))
 
 
-@router.delete("/tasks/{task_id}", status_code=204, responses=error_responses(401, 404, 409))
+@router.delete("/tasks/{task_id}", status_code=204, responses=error_responses(404, 409))
 def delete_task(task_id: str, user: CurrentUser) -> Response:
     """Delete one of your finished tasks and its stored media (a running task is a 409)."""
     with session_scope() as session:

@@ -1,5 +1,12 @@
 """The OpenAPI document at /api/openapi.json: the Bearer security scheme (the docs page's
-Authorize button) on the routes that read a token, instead of a raw `authorization` header parameter."""
+Authorize button) on the routes that read a token, instead of a raw `authorization` header parameter,
+and every status each route can answer, in the API's one error shape.
+
+Routes list the statuses of their own logic (`schemas.error_responses`); the ones that follow from
+what a route is are added here, so they cannot be forgotten: 400 and 413 with a request body
+(unreadable JSON, over MAX_REQUEST_BYTES), 401 when it reads the token, 403 on admin routes, 404 with
+a path parameter (nothing is named with a control character), 422 with any input, and 429 under the
+rate limits (api/rate_limits.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +19,8 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from smartspec_app.api import deps
+from smartspec_app.api.rate_limits import is_limited
+from smartspec_app.api.schemas import ERROR_WORDS
 
 SCHEME = "bearerAuth"
 DESCRIPTION = """\
@@ -34,8 +43,14 @@ def _uses(dependant: Dependant, call: Callable[..., Any]) -> bool:
     return dependant.call is call or any(_uses(sub, call) for sub in dependant.dependencies)
 
 
+def _is_authorization_header(parameter: dict[str, Any]) -> bool:
+    return parameter["in"] == "header" and parameter["name"].lower() == "authorization"
+
+
 def _auth_of(route: Any) -> str | None:
-    """ "required", "optional" or None: how the route reads the Bearer token."""
+    """ "admin", "required", "optional" or None: how the route reads the Bearer token."""
+    if _uses(route.dependant, deps.require_admin):
+        return "admin"
     if _uses(route.dependant, deps.require_user):
         return "required"
     if _uses(route.dependant, deps.bearer_token):
@@ -74,6 +89,57 @@ def _add_links(schema: dict[str, Any]) -> None:
         }
 
 
+def _error(status: int) -> dict[str, Any]:
+    return {
+        "description": ERROR_WORDS[status],
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
+    }
+
+
+def _add_statuses(operation: dict[str, Any], path: str, auth: str | None) -> None:
+    """The statuses that follow from what the route is (see the module's docstring)."""
+    responses = operation.setdefault("responses", {})
+    statuses = set()
+    if "requestBody" in operation:
+        statuses |= {400, 413}
+    if auth is not None:
+        statuses.add(401)
+    if auth == "admin":
+        statuses.add(403)
+    if "{" in path:
+        statuses.add(404)
+    if _takes_checked_input(operation):
+        statuses.add(422)
+    else:
+        responses.pop("422", None)  # FastAPI adds it for any parameter, a plain path segment included
+    if is_limited(path):
+        statuses.add(429)
+    for status in sorted(statuses):
+        responses.setdefault(str(status), _error(status))
+    if "422" in responses:  # FastAPI documents its own validation error shape; ours is ErrorResponse
+        responses["422"] = _error(422)
+
+
+def _takes_checked_input(operation: dict[str, Any]) -> bool:
+    """Whether some input of the operation can fail validation: a body, a query or header parameter,
+    or a path parameter with more to it than being a string."""
+    if "requestBody" in operation:
+        return True
+    for parameter in operation.get("parameters", []):
+        rules = {k for k in parameter.get("schema", {}) if k not in ("title", "description")}
+        if parameter["in"] != "path" or rules != {"type"} or parameter["schema"]["type"] != "string":
+            return True
+    return False
+
+
+def _drop_unused_validation_schemas(schema: dict[str, Any]) -> None:
+    text = str(schema.get("paths", {}))
+    components = schema.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        if f"/{name}'" not in text and name in components and f"/{name}'" not in str({k: v for k, v in components.items() if k != name}):
+            components.pop(name)
+
+
 def install_openapi(api: FastAPI) -> None:
     """Describe the Bearer scheme and mark each route's use of it (built once, on first request)."""
 
@@ -90,18 +156,19 @@ def install_openapi(api: FastAPI) -> None:
             if not isinstance(route.original_route, APIRoute) or not route.include_in_schema:
                 continue
             auth = _auth_of(route)
-            if auth is None:
-                continue
             for method in route.methods or ():
                 operation = schema.get("paths", {}).get(route.path_format, {}).get(method.lower())
                 if operation is None:
                     continue
-                params = [p for p in operation.get("parameters", []) if not (p["in"] == "header" and p["name"].lower() == "authorization")]
-                if params:
-                    operation["parameters"] = params
-                else:
-                    operation.pop("parameters", None)
-                operation["security"] = [{SCHEME: []}] if auth == "required" else [{SCHEME: []}, {}]
+                if auth is not None:
+                    params = [p for p in operation.get("parameters", []) if not _is_authorization_header(p)]
+                    if params:
+                        operation["parameters"] = params
+                    else:
+                        operation.pop("parameters", None)
+                    operation["security"] = [{SCHEME: []}, {}] if auth == "optional" else [{SCHEME: []}]
+                _add_statuses(operation, route.path_format, auth)
+        _drop_unused_validation_schemas(schema)
         _add_links(schema)
         api.openapi_schema = schema
         return schema

@@ -5,16 +5,25 @@ The task JSON (`TaskOut`) is what the SDKs parse; change it only together with t
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from smartspec_app.api.generation_request import GenerateRequest
+from smartspec_app.api.text_types import Label, NonBlankLabel, NonBlankText, Text
+from smartspec_app.services import gallery, moderation, reports
 from smartspec_app.services.errors import ValidationError
 
 TaskType = Literal["image", "video", "speech"]
 TaskStatusName = Literal["pending", "running", "completed", "failed", "cancelled"]
 Visibility = Literal["public", "unlisted", "private"]
 LikeAction = Literal["toggle", "like", "unlike"]
+Category = Literal[tuple(gallery.CATEGORIES)]  # type: ignore[valid-type]  # the one list, in services/gallery.py
+ReportReason = Literal[tuple(reports.REASONS)]  # type: ignore[valid-type]
+ModerationActionName = Literal[tuple(moderation.ACTIONS)]  # type: ignore[valid-type]
+QueueFilter = Literal[tuple(moderation.FILTERS)]  # type: ignore[valid-type]
+
+__all__ = ["GenerateRequest"]  # defined per model in generation_request.py, re-exported with the other bodies
 
 
 # --- errors ----------------------------------------------------------------------------------
@@ -32,46 +41,29 @@ class ErrorResponse(BaseModel):
     error: ErrorDetail
 
 
+ERROR_WORDS = {
+    400: "Malformed request body (not JSON, or not readable)",
+    401: "Missing, malformed, unknown or revoked token",
+    403: "Not allowed for this user",
+    404: "Not found (or not yours)",
+    409: "Conflicts with what is stored",
+    413: "Request body over MAX_REQUEST_BYTES",
+    422: "Invalid input; `details.field` names it",
+    429: "Rate limit reached; see Retry-After",
+    503: "No provider can run it now (no kie.ai key and the sandbox switched off)",
+}
+
+
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """`responses=` for a route: the listed statuses (and 429) documented with the error shape."""
-    words = {
-        400: "Malformed request (e.g. invalid JSON)",
-        401: "Missing, malformed, unknown or revoked token",
-        403: "Not allowed for this user",
-        404: "Not found (or not yours)",
-        409: "Conflicts with what is stored",
-        422: "Invalid input; `details.field` names it",
-        429: "Rate limit reached; see Retry-After",
-        503: "No provider can run it now (no kie.ai key and the sandbox switched off)",
-    }
-    return {status: {"model": ErrorResponse, "description": words.get(status, "Error")} for status in (*statuses, 429)}
+    """`responses=` for a route: the statuses its own logic answers, with the error shape.
+
+    The statuses every route of a kind may answer are added in api/openapi.py from what the route
+    is: 400 and 413 with a request body, 401 when it reads the token, 422 with any input, 429 when
+    rate-limited."""
+    return {status: {"model": ErrorResponse, "description": ERROR_WORDS.get(status, "Error")} for status in statuses}
 
 
 # --- generation ------------------------------------------------------------------------------
-
-
-class GenerateRequest(BaseModel):
-    """Start a generation. Parameters depend on the model: see GET /api/generation/models."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "example": {
-                "task_type": "image",
-                "model_id": "nano-banana-pro",
-                "prompt": "A lighthouse at dawn",
-                "parameters": {"aspect_ratio": "16:9"},
-            }
-        }
-    )
-
-    task_type: TaskType
-    model_id: str = Field(
-        min_length=1,
-        max_length=100,
-        description="A model of GET /api/generation/models: `<id>` or `kie-ai/<id>` (answers say `<id>`).",
-    )
-    prompt: str = Field(max_length=20_000)
-    parameters: dict[str, Any] = Field(default_factory=dict)
 
 
 class TaskOut(BaseModel):
@@ -184,6 +176,11 @@ class GalleryPage(BaseModel):
     has_more: bool
 
 
+def _no_default(schema: dict[str, Any]) -> None:
+    """Left out, the field is not given; it is never null."""
+    schema.pop("default", None)
+
+
 class ShareRequest(BaseModel):
     """Share one of your completed generations to the gallery: name it by `task_id` or
     `generation_task_id` (the same thing; give one)."""
@@ -197,16 +194,22 @@ class ShareRequest(BaseModel):
                 "category": "landscape",
                 "tags": ["nature", "sunset"],
                 "visibility": "public",
-            }
+            },
+            # one of the two names (the API also takes both when they name the same task)
+            "oneOf": [{"required": ["task_id"]}, {"required": ["generation_task_id"]}],
         }
     )
 
-    task_id: str | None = Field(None, min_length=1, max_length=32, description="The generation task to share.")
-    generation_task_id: str | None = Field(None, min_length=1, max_length=32, description="Same as `task_id`.")
-    title: str = Field(min_length=1, max_length=200)
-    description: str = Field("", max_length=5000)
-    category: str = Field("general", max_length=50)
-    tags: list[str] = Field(default_factory=list, max_length=50)
+    task_id: Text = Field(None, min_length=1, max_length=32, description="The generation task to share.", json_schema_extra=_no_default)
+    generation_task_id: Text = Field(None, min_length=1, max_length=32, description="Same as `task_id`.", json_schema_extra=_no_default)
+    title: NonBlankLabel = Field(max_length=gallery.MAX_TITLE, description="White space runs become one space.")
+    description: Text = Field("", max_length=gallery.MAX_DESCRIPTION)
+    category: Category = "general"
+    tags: list[Annotated[Label, Field(max_length=100)]] = Field(
+        default_factory=list,
+        max_length=gallery.MAX_TAGS,
+        description=f"Stored as lower-case ASCII words joined by hyphens, {gallery.MAX_TAG_LENGTH} characters at most; repeats count once.",
+    )
     visibility: Visibility = "public"
 
     def task_to_share(self) -> str:
@@ -226,3 +229,175 @@ class LikeOut(BaseModel):
     item_id: str
     liked: bool
     likes_count: int
+
+
+class SdkOut(BaseModel):
+    language: Literal["python", "javascript", "typescript", "react"]
+    filename: str
+    code: str
+    includes_api_key: bool = Field(description="Whether one of your tokens is written into the code.")
+
+
+# --- reports and moderation ----------------------------------------------------------------
+
+
+class ReportBody(BaseModel):
+    reason: ReportReason
+    details: Text = Field("", max_length=reports.MAX_DETAILS)
+
+
+class ReportOut(BaseModel):
+    id: int
+    item_id: str
+    reason: ReportReason
+    reports_count: int = Field(description="Open reports on the item, this one included.")
+
+
+class ReasonBody(BaseModel):
+    reason: Text = Field("", max_length=moderation.MAX_REASON)
+
+
+class RejectBody(BaseModel):
+    reason: NonBlankText = Field(..., max_length=moderation.MAX_REASON)
+
+
+class NsfwBody(ReasonBody):
+    nsfw: StrictBool = True
+
+
+class FeatureBody(ReasonBody):
+    featured: StrictBool = True
+
+
+class BulkBody(BaseModel):
+    """One action on up to 100 items; a rejection needs a reason."""
+
+    action: ModerationActionName
+    item_ids: list[Annotated[Text, Field(min_length=1, max_length=32)]] = Field(..., min_length=1, max_length=moderation.MAX_BULK)
+    reason: Text = Field("", max_length=moderation.MAX_REASON)
+
+
+class BulkReject(BulkBody):
+    action: Literal["reject"]
+    reason: NonBlankText = Field(..., max_length=moderation.MAX_REASON)
+
+
+class BulkOther(BulkBody):
+    action: Literal[tuple(a for a in moderation.ACTIONS if a != "reject")]  # type: ignore[valid-type]
+
+
+BulkRequest = Annotated[BulkReject | BulkOther, Field(discriminator="action")]
+
+
+class AdminItemOut(BaseModel):
+    id: str
+    slug: str
+    title: str
+    author: str
+    user_id: int
+    media_type: Literal["image", "video", "audio"]
+    media_url: str | None
+    thumbnail_url: str | None
+    prompt: str
+    model_id: str
+    visibility: Visibility
+    moderation_status: Literal["pending", "approved", "rejected"]
+    moderation_reason: str | None
+    is_nsfw: bool
+    nsfw_score: float | None
+    nsfw_scores: dict[str, float]
+    nsfw_flagged: bool
+    nsfw_detector: str | None
+    reports_count: int
+    is_featured: bool
+    featured_at: str | None
+    likes_count: int
+    views_count: int
+    created_at: str
+
+
+class DeletedOut(BaseModel):
+    id: str
+    deleted: Literal[True]
+
+
+class AdminReportOut(BaseModel):
+    id: int
+    reporter: str
+    reason: str
+    details: str
+    created_at: str
+    resolved_at: str | None
+    resolution: str | None
+
+
+class AuditEntryOut(BaseModel):
+    id: int
+    item_id: str | None
+    item_title: str
+    actor_id: int | None
+    actor: str = Field(description='The admin\'s username, or "system".')
+    action: str
+    reason: str
+    details: dict[str, Any]
+    created_at: str
+
+
+class AdminItemDetail(AdminItemOut):
+    reports: list[AdminReportOut]
+    history: list[AuditEntryOut]
+
+
+class QueueOut(BaseModel):
+    items: list[AdminItemOut]
+    total: int
+    page: int
+    page_size: int
+    counts: dict[str, int] = Field(description="Items under every filter (the backlog).")
+
+
+class BulkOut(BaseModel):
+    action: ModerationActionName
+    done: list[str]
+    failed: dict[str, str] = Field(description="Item id → why it could not take the action.")
+
+
+class AuditOut(BaseModel):
+    entries: list[AuditEntryOut]
+    total: int
+    page: int
+    page_size: int
+
+
+class ModelFigures(BaseModel):
+    model_id: str
+    total: int
+    completed: int
+    failed: int
+    avg_seconds: float | None
+    credits: float
+    success_rate: float | None
+
+
+class GenerationFigures(BaseModel):
+    total: int
+    completed: int
+    failed: int
+    success_rate: float | None
+    avg_seconds: float | None
+    credits: float
+    by_day: list[dict[str, Any]] = Field(description="{day, image, video, speech, total, completed, failed, credits} per day.")
+    by_model: list[ModelFigures]
+
+
+class ModerationFigures(BaseModel):
+    backlog: dict[str, int]
+    oldest_pending_hours: float | None
+
+
+class AnalyticsOut(BaseModel):
+    start: str = Field(description="The first day counted (YYYY-MM-DD).")
+    end: str = Field(description="The last day counted.")
+    generations: GenerationFigures
+    gallery_by_day: list[dict[str, Any]] = Field(description="{day, items, likes, views} per day.")
+    moderation: ModerationFigures

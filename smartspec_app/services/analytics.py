@@ -97,6 +97,30 @@ def check_range(start: date, end: date) -> None:
         raise ValidationError(f"Pick at most {MAX_DAYS} days", field="start")
 
 
+def _shift(day: date, days: int) -> date:
+    """`day` moved by `days`, stopping at the calendar's ends instead of overflowing."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return date.max if days > 0 else date.min
+
+
+def requested_range(start: date | None, end: date | None, today: date, length: int = 30) -> tuple[date, date]:
+    """The days an API caller asked for, as a range the dashboard can count (the REST route's rule;
+    the page's form refuses a bad range instead).
+
+    Neither: the last `length` days up to today; one of them: `length` days from or up to it (not
+    past today); dates in the wrong order are swapped; a range over MAX_DAYS keeps its last MAX_DAYS
+    days. The last day of the calendar cannot be counted (its next midnight does not exist)."""
+    last = date.max - timedelta(days=1)
+    if end is None:
+        end = today if start is None else min(today, _shift(start, length - 1))
+    if start is None:
+        start = _shift(min(end, last), -(length - 1))
+    start, end = min(start, end), min(max(start, end), last)
+    return max(min(start, end), _shift(end, -(MAX_DAYS - 1))), end
+
+
 def default_range(today: date | None = None, length: int = 30) -> tuple[date, date]:
     """The last `length` days up to today (UTC)."""
     today = today or utcnow().astimezone(UTC).date()

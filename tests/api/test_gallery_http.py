@@ -366,9 +366,10 @@ def test_share_api(client: httpx.Client, session: Session, media: LocalStorage, 
     running.status = "running"
     session.add(running)
     session.commit()
+    not_yet = client.post("/api/gallery", json={**body, "task_id": running.id}, headers=headers)
+    assert not_yet.status_code == 409 and not_yet.json()["error"]["details"] == {"status": "running", "field": "task_id"}
     fresh = completed_task(session, media, owner)
     for payload, field in (
-        ({**body, "task_id": running.id}, "task_id"),
         ({**body, "task_id": fresh.id, "visibility": "friends"}, "visibility"),
         ({**body, "task_id": fresh.id, "category": "not-a-category"}, "category"),
         ({**body, "task_id": fresh.id, "title": ""}, "title"),

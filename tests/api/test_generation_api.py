@@ -204,12 +204,21 @@ def test_absolute_urls_use_the_public_base_url(app_env: Path, session: Session, 
     [
         ({"task_type": "music", "model_id": "nano-banana-pro", "prompt": "x"}, "task_type"),
         ({"task_type": "image", "model_id": "no-such-model", "prompt": "x"}, "model_id"),
-        ({"task_type": "video", "model_id": "nano-banana-pro", "prompt": "x"}, "model_id"),
+        ({"task_type": "video", "model_id": "nano-banana-pro", "prompt": "x"}, "task_type"),  # nano-banana-pro makes images
         ({"task_type": "image", "model_id": "nano-banana-pro", "prompt": "   "}, "prompt"),
         ({"task_type": "image", "model_id": "nano-banana-pro"}, "prompt"),
         ({"task_type": "image", "model_id": "nano-banana-pro", "prompt": "x", "parameters": {"colour": "red"}}, "parameters.colour"),
         ({"task_type": "image", "model_id": "nano-banana-pro", "prompt": "x", "parameters": {"num_images": 99}}, "parameters.num_images"),
         ({"task_type": "image", "model_id": "nano-banana-pro", "prompt": "x", "parameters": ["a"]}, "parameters"),
+        ({"task_type": "image", "model_id": "nano-banana-pro", "prompt": "x\x00"}, "prompt"),
+        (
+            {"task_type": "image", "model_id": "google/imagen4", "prompt": "x", "parameters": {"negative_prompt": "\x1b[2J"}},
+            "parameters.negative_prompt",
+        ),
+        ({"task_type": "image", "model_id": "nano-banana-pro", "prompt": "x", "parameters": {"width": 512}}, "parameters.height"),
+        ({"task_type": "image", "model_id": "nano-banana-pro", "prompt": "x", "parameters": {"num_images": "2"}}, "parameters.num_images"),
+        ({"task_type": "video", "model_id": "wan/2-6-text-to-video", "prompt": "x" * 801}, "prompt"),  # this model takes 800
+        ({"task_type": "image", "model_id": "flux-2/pro-text-to-image", "prompt": " ab "}, "prompt"),  # 3 characters at least
     ],
 )
 def test_invalid_requests_name_the_field(client: httpx.Client, session: Session, enqueued, body: dict, field: str) -> None:

@@ -125,3 +125,73 @@ def test_ids_in_paths_are_just_unknown_ids(api: dict) -> None:
         for path in (f"/api/generation/tasks/{payload}", f"/api/gallery/item/{payload}"):
             response = api["client"].get(path, headers=api["headers"]["writer"])
             assert response.status_code in (404, 422), (path, response.status_code)
+
+
+NUL, RLO = "\x00", "\u202e"
+
+
+def _refused(response: httpx.Response, field: str) -> None:
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "validation_error" and error["details"]["field"] == field, error
+    assert NUL not in error["message"] and RLO not in error["message"]
+
+
+def test_control_and_bidi_characters_are_refused_naming_the_field(api: dict, session: Session) -> None:
+    """The same answer on SQLite and PostgreSQL (which cannot store a NUL): a 422 naming the field,
+    nothing written. Bidi overrides and isolates are refused in titles and tags, not in prose."""
+    client, writer, reader = api["client"], api["headers"]["writer"], api["headers"]["reader"]
+    generate = {"task_type": "image", "model_id": "nano-banana-pro", "prompt": "a fox", "parameters": {}}
+    for body, field in (
+        ({**generate, "prompt": f"a fox{NUL}"}, "prompt"),
+        ({**generate, "prompt": "a \x1b[2J fox"}, "prompt"),
+        ({**generate, "model_id": "google/imagen4", "parameters": {"negative_prompt": f"blur{NUL}"}}, "parameters.negative_prompt"),
+        ({**generate, "parameters": {"image_input": [f"https://example.com/a{NUL}.png"]}}, "parameters.image_input.0"),
+    ):
+        _refused(client.post("/api/generation/generate", json=body, headers=writer), field)
+    share = {"task_id": api["tasks"][0], "title": "Fine"}
+    for changes, field in (
+        ({"title": f"Sun{NUL}set"}, "title"),
+        ({"title": f"Sun{RLO}set"}, "title"),
+        ({"title": "Sun\u2066set"}, "title"),
+        ({"description": f"one{NUL}two"}, "description"),
+        ({"description": "one\x85two"}, "description"),
+        ({"tags": ["ok", f"b{NUL}d"]}, "tags.1"),
+        ({"tags": [f"b{RLO}d"]}, "tags.0"),
+        ({"category": f"art{NUL}"}, "category"),
+        ({"task_id": f"{api['tasks'][0][:8]}{NUL}"}, "task_id"),
+    ):
+        _refused(client.post("/api/gallery", json={**share, **changes}, headers=writer), field)
+    report = f"/api/gallery/item/{api['target']}/report"
+    _refused(client.post(report, json={"reason": "spam", "details": f"see{NUL}"}, headers=reader), "details")
+    _refused(client.post(report, json={"reason": f"spam{NUL}"}, headers=reader), "reason")
+    for parameter in ("tag", "username", "category"):
+        _refused(client.get("/api/gallery", params={parameter: f"x{NUL}"}), parameter)
+    for path in (f"/api/gallery/item/{api['target']}%00", "/api/generation/tasks/a%00b", "/api/gallery/item/a%01"):
+        assert client.get(path, headers=writer).status_code == 404, path  # PostgreSQL could not even look a NUL up
+    assert session.exec(select(func.count()).select_from(GalleryItem)).one() == 1  # only the reported one, made by the fixture
+
+    # prose may hold right-to-left marks and isolates; a carriage return becomes a newline
+    made = client.post("/api/gallery", json={**share, "description": f"Arabic: \u2067مرحبا\u2069\r\nsecond line{RLO}"}, headers=writer)
+    assert made.status_code == 201, made.text
+    assert made.json()["description"] == f"Arabic: \u2067مرحبا\u2069\nsecond line{RLO}"
+
+
+def test_admin_reasons_and_filters_follow_the_rule(api: dict, session: Session) -> None:
+    client = api["client"]
+    admin_user = session.exec(select(User).where(User.username == "admin")).one()
+    _, plain = keys.create_api_token(session, keys.get_key_manager(), admin_user, "admin")
+    session.commit()
+    admin = {"Authorization": f"Bearer {plain}"}
+    item = f"/api/admin/gallery/items/{api['target']}"
+    _refused(client.post(f"{item}/reject", json={"reason": f"no{NUL}"}, headers=admin), "reason")
+    _refused(client.post(f"{item}/reject", json={"reason": "   "}, headers=admin), "reason")
+    _refused(client.post(f"{item}/approve", json={"reason": f"ok{NUL}"}, headers=admin), "reason")
+    _refused(
+        client.post("/api/admin/gallery/bulk", json={"action": "reject", "item_ids": [api["target"]], "reason": f"x{NUL}"}, headers=admin),
+        "reason",
+    )
+    _refused(client.get("/api/admin/gallery/queue", params={"q": f"x{NUL}"}, headers=admin), "q")
+    _refused(client.get("/api/admin/gallery/audit", params={"action": f"x{NUL}"}, headers=admin), "action")
+    session.expire_all()
+    assert session.get(GalleryItem, api["target"]).moderation_status == "approved"

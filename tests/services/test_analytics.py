@@ -138,3 +138,25 @@ def test_no_pending_items_means_no_backlog_age(session: Session) -> None:
     report = analytics.summary(session, D1, D1)
     assert report.oldest_pending_hours is None and report.backlog["pending"] == 0
     assert isinstance(report.backlog, dict) and session.get(GalleryItem, "x") is None
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "expected"),
+    [
+        (None, None, (date(2026, 2, 9), date(2026, 3, 10))),  # the last 30 days
+        (date(2026, 1, 1), None, (date(2026, 1, 1), date(2026, 1, 30))),
+        (date(2026, 3, 1), None, (date(2026, 3, 1), date(2026, 3, 10))),  # not past today
+        (None, date(2026, 1, 1), (date(2025, 12, 3), date(2026, 1, 1))),
+        (date(2026, 5, 1), date(2026, 1, 1), (date(2026, 1, 1), date(2026, 5, 1))),  # swapped
+        (date(2000, 1, 1), date(2026, 1, 1), (date(2025, 1, 1), date(2026, 1, 1))),  # the last 366 days
+        (date.min, None, (date.min, date(1, 1, 30))),
+        (None, date.max, (date(9999, 12, 1), date(9999, 12, 30))),  # the calendar's last day has no next midnight
+        (date.min, date.max, (date(9998, 12, 30), date(9999, 12, 30))),
+    ],
+)
+def test_an_api_range_is_always_one_the_dashboard_can_count(start, end, expected) -> None:
+    """GET /api/admin/gallery/analytics takes any two dates (a 422 for a range no schema can describe would
+    fail every schema-valid request that has one); the page's form refuses bad ranges instead."""
+    result = analytics.requested_range(start, end, today=date(2026, 3, 10))
+    assert result == expected
+    analytics.check_range(*result)

@@ -18,7 +18,7 @@ from sqlmodel import Session
 from smartspec_app.api import build_api
 from smartspec_app.models import User
 from smartspec_app.services import auth, keys, sdk_codegen
-from smartspec_app.services.errors import AuthenticationError, NotFound, ValidationError
+from smartspec_app.services.errors import AuthenticationError, Conflict, NotFound, ValidationError
 from smartspec_app.settings import reload_settings
 from tests.sdk_js import tools
 from tests.support.gallery_data import make_user
@@ -150,7 +150,7 @@ def test_sdk_for_user_embeds_only_the_callers_own_live_token(session: Session, m
         sdk_codegen.sdk_for_user(session, manager, None, "python", base_url=BASE, token_id=token.id)
     keys.revoke_api_token(session, owner, token.id)
     session.commit()
-    with pytest.raises(ValidationError, match="revoked"):
+    with pytest.raises(Conflict, match="revoked"):
         sdk_codegen.sdk_for_user(session, manager, owner, "python", base_url=BASE, token_id=token.id)
 
 
@@ -207,17 +207,20 @@ def test_route_embeds_the_callers_own_token_only(site: str, session: Session) ->
     assert error({"include_api_key": "true", "token_id": token_id}) == (401, "unauthenticated")
     assert error({"include_api_key": "true", "token_id": token_id}, {"Authorization": "Bearer ssp_wrong"}) == (401, "unauthenticated")
     assert error({"include_api_key": "true", "token_id": token_id}, {"Authorization": f"Bearer {stranger_plain}"}) == (404, "not_found")
-    assert error({"token_id": token_id}, mine) == (422, "validation_error")
+    plain_sdk = httpx.get(url, params={"token_id": token_id}, headers=mine).json()  # token_id alone is not read
+    assert not plain_sdk["includes_api_key"] and plain not in plain_sdk["code"]
     assert error({"include_api_key": "true", "token_id": "abc"}, mine)[0] == 422
     keys.revoke_api_token(session, owner, token_id)
     session.commit()
     _, other_plain = new_token(session, owner, "second")
-    assert error({"include_api_key": "true", "token_id": token_id}, {"Authorization": f"Bearer {other_plain}"}) == (
-        422,
-        "validation_error",
-    )
+    assert error({"include_api_key": "true", "token_id": token_id}, {"Authorization": f"Bearer {other_plain}"}) == (409, "conflict")
+    loner = make_user(session)  # signed in with a browser session, and no API token to embed
+    session_token = auth.login(session, loner.email, "a long password").token
+    session.commit()
+    assert error({"include_api_key": "true"}, {"Authorization": f"Bearer {session_token}"}) == (404, "not_found")
     unknown = httpx.get(f"{site}/api/generation/sdk/cobol")
-    assert unknown.status_code == 404 and "python, javascript, typescript, react" in unknown.json()["error"]["message"]
+    assert unknown.status_code == 422 and unknown.json()["error"]["details"]["field"] == "language"
+    assert "'python'" in unknown.json()["error"]["message"]
 
 
 def test_include_api_key_embeds_the_api_token_the_caller_authenticates_with(site: str, session: Session) -> None:
@@ -239,16 +242,15 @@ def test_include_api_key_embeds_the_api_token_the_caller_authenticates_with(site
     assert chosen.status_code == 200 and second in chosen.json()["code"] and first not in chosen.json()["code"]
 
 
-def test_include_api_key_with_a_browser_session_needs_a_token_id(site: str, session: Session) -> None:
+def test_include_api_key_with_a_browser_session_embeds_an_api_token_never_the_session(site: str, session: Session) -> None:
     owner = make_user(session)
     token_id, plain = new_token(session, owner)
+    _newest_id, newest = new_token(session, owner, "newest")
     login = auth.login(session, owner.email, "a long password")
     session.commit()
     browser = {"Authorization": f"Bearer {login.token}"}
-    refused = httpx.get(f"{site}/api/generation/sdk/python", params={"include_api_key": "true"}, headers=browser)
-    assert refused.status_code == 422
-    error = refused.json()["error"]
-    assert error["details"]["field"] == "token_id" and "token_id" in error["message"] and login.token not in refused.text
+    embedded = httpx.get(f"{site}/api/generation/sdk/python", params={"include_api_key": "true"}, headers=browser)
+    assert embedded.status_code == 200 and newest in embedded.json()["code"] and login.token not in embedded.text
     chosen = httpx.get(f"{site}/api/generation/sdk/python", params={"include_api_key": "true", "token_id": token_id}, headers=browser)
     assert chosen.status_code == 200 and plain in chosen.json()["code"] and login.token not in chosen.json()["code"]
 
