@@ -33,6 +33,7 @@ def build_api() -> FastAPI:
     install_openapi(api)
     # outermost last: count every /api/ request (unknown routes too), then answer unrouted /api/ paths
     api.add_middleware(ApiRouteFallback, router=api.router)
+    api.add_middleware(gallery_pages.CanonicalGalleryPaths)  # before Reflex's SPA fallback sees /gallery/ and the like
     api.add_middleware(RateLimitMiddleware)
     # before anything reads a body
     api.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes, prefixes=("/api/", sandbox.router.prefix + "/"))

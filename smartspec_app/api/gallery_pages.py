@@ -5,15 +5,22 @@ gallery URL returns the app's own HTML shell with the page's title, meta, Open G
 Card, JSON-LD and a plain-HTML content block filled in: crawlers read it as it is, browsers boot
 the live Reflex page from the same document. Only listed items appear; unlisted ones answer with
 noindex; anything else is a 404 (still the shell, so the author's browser can show a private item).
+
+Every other spelling of a gallery URL (a trailing slash, doubled slashes, capitals) would reach the
+SPA's fallback and get the bare shell with a 200: `CanonicalGalleryPaths` answers it with a 301 to
+the canonical URL when that page exists, and with the page's own 404 (noindex) when it does not.
+Deeper paths no page has are a 404 too.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response, StreamingResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from smartspec_app.api.caching import html_page
 from smartspec_app.api.gallery import site_urls
@@ -162,7 +169,59 @@ def build_router(shell: SpaShell | None = None) -> APIRouter:
         )
         return html(request, page)
 
+    @router.api_route("/gallery/{rest:path}", methods=GET_HEAD)
+    def gallery_nothing_here(rest: str, request: Request) -> Response:
+        """Paths under /gallery/ that no route above takes (deeper paths): no such page."""
+        return not_found(request)
+
     return router
+
+
+def canonical_gallery_path(path: str) -> str | None:
+    """The canonical spelling of a gallery path (None: not one): single slashes, no trailing slash, lower case.
+
+    Every gallery URL the app makes is lower case: slugs, categories, tags, usernames, sitemap files."""
+    canonical = re.sub(r"/{2,}", "/", path).lower()
+    if canonical.endswith("/"):
+        canonical = canonical.rstrip("/") or "/"
+    return canonical if canonical == "/gallery" or canonical.startswith("/gallery/") else None
+
+
+class CanonicalGalleryPaths:
+    """GET/HEAD of a gallery URL spelled otherwise than canonically: the app is asked for the canonical
+    path; its 404 (or its own redirect) is the answer as it is, any other answer becomes a 301 there."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in GET_HEAD:
+            await self.app(scope, receive, send)
+            return
+        canonical = canonical_gallery_path(scope["path"])
+        if canonical is None or canonical == scope["path"]:
+            await self.app(scope, receive, send)
+            return
+        started: Message | None = None
+        held: list[Message] = []
+
+        def exists(start: Message) -> bool:
+            return 200 <= start["status"] < 300 or start["status"] == 304  # 304: the page, unchanged since
+
+        async def capture(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = message
+            elif started is not None and not exists(started):
+                held.append(message)  # a 404 page or a redirect: small, passed on as it is
+
+        await self.app({**scope, "path": canonical, "raw_path": quote(canonical).encode()}, receive, capture)
+        if started is not None and not exists(started):
+            for message in (started, *held):
+                await send(message)
+            return
+        query = scope.get("query_string", b"").decode("latin-1")
+        await RedirectResponse(quote(canonical) + (f"?{query}" if query else ""), status_code=301)(scope, receive, send)
 
 
 def _page_number(request: Request) -> int:

@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlmodel import Session
+from starlette.responses import HTMLResponse
 
 from smartspec_app.api import build_api, gallery_pages
 from smartspec_app.models import User
@@ -133,6 +134,82 @@ def test_old_slugs_redirect_and_hidden_items_are_not_found(client: httpx.Client,
     unlisted = shared_item(session, media, owner, "By link", visibility="unlisted")
     response = client.get(f"/gallery/{unlisted.slug}")
     assert response.status_code == 200 and parse_html(response.text).one("robots") == "noindex, nofollow"
+
+
+def raw_url(client: httpx.Client, path_and_query: str) -> httpx.URL:
+    """The URL with its path exactly as written (httpx would read "//gallery/x" as a host)."""
+    path, _, query = path_and_query.partition("?")
+    return client.base_url.copy_with(raw_path=path.encode() + (b"?" + query.encode() if query else b""))
+
+
+@pytest.fixture
+def site_with_spa(app_env: Path, build_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[httpx.Client]:
+    """The API with a stand-in for Reflex mounted behind it, as rx.App(api_transformer=...) does: every
+    path no route takes gets the SPA shell with a 200 (what the built app's fallback answers)."""
+    monkeypatch.setenv("PUBLIC_BASE_URL", BASE)
+    monkeypatch.setenv("SPA_BUILD_DIR", str(build_dir))
+    monkeypatch.setenv("RATE_LIMIT_ANONYMOUS", "1000/minute")
+    reload_settings()
+    api = build_api()
+
+    async def spa_fallback(scope, receive, send) -> None:
+        await HTMLResponse(SHELL.format(title="SPA", root="bare-shell"))(scope, receive, send)
+
+    api.mount("", spa_fallback)
+    with serve(api) as url, httpx.Client(base_url=url, follow_redirects=False, timeout=30) as c:
+        yield c
+
+
+def test_other_spellings_of_a_page_redirect_to_its_canonical_url(
+    site_with_spa: httpx.Client, session: Session, media: LocalStorage
+) -> None:
+    owner = make_user(session, "spelling")
+    item = shared_item(session, media, owner, "Lighthouse", category="nature", tags="sea")
+    slug = item.slug
+    for path, canonical in [
+        ("/gallery/", "/gallery"),
+        ("/gallery//", "/gallery"),
+        ("/GALLERY/", "/gallery"),
+        ("/gallery/?sort=newest&page=1", "/gallery?sort=newest&page=1"),
+        (f"/gallery/{slug}/", f"/gallery/{slug}"),
+        (f"/gallery//{slug}", f"/gallery/{slug}"),
+        (f"//gallery/{slug}", f"/gallery/{slug}"),
+        (f"/gallery/{slug.upper()}", f"/gallery/{slug}"),
+        ("/gallery/category/nature/", "/gallery/category/nature"),
+        ("/gallery/category/Nature", "/gallery/category/nature"),
+        ("/gallery/tag/sea/", "/gallery/tag/sea"),
+        ("/gallery/user/spelling/", "/gallery/user/spelling"),
+        ("/gallery/user/Spelling", "/gallery/user/spelling"),
+        ("/gallery/sitemap.xml/", "/gallery/sitemap.xml"),
+    ]:
+        for method in ("GET", "HEAD"):
+            response = site_with_spa.send(site_with_spa.build_request(method, raw_url(site_with_spa, path)))
+            assert (response.status_code, response.headers.get("location")) == (301, canonical), (method, path)
+    moved_from = slug
+    gallery.update_item(session, owner, item.id, title="Lighthouse at dusk")
+    session.commit()
+    once = site_with_spa.get(f"/gallery/{moved_from}/")  # an old slug, spelled otherwise: straight to the new one
+    assert (once.status_code, once.headers["location"]) == (301, f"/gallery/{session.get(type(item), item.id).slug}")
+    canonical = site_with_spa.get(once.headers["location"])
+    assert canonical.status_code == 200 and "bare-shell" not in canonical.text
+
+
+def test_missing_and_private_items_are_a_real_404_under_every_spelling(
+    site_with_spa: httpx.Client, session: Session, media: LocalStorage
+) -> None:
+    owner = make_user(session)
+    private = shared_item(session, media, owner, "Secret diary", visibility="private")
+    for base in (f"/gallery/{private.slug}", "/gallery/nope-aaaaaa", "/gallery/category/nowhere", "/gallery/user/nobody_here"):
+        for path in (base, f"{base}/", f"{base}//", base.upper(), base.replace("/gallery/", "/gallery//"), f"/{base}"):
+            response = site_with_spa.get(raw_url(site_with_spa, path))
+            assert response.status_code == 404, path
+            page = parse_html(response.text)
+            assert page.one("robots") == "noindex, nofollow" and page.title.startswith("Not found"), path
+            assert "Secret diary" not in response.text and "bare-shell" not in page.ids, path
+    for deeper in ("/gallery/a/b", f"/gallery/{private.slug}/edit", "/gallery/category/nature/extra/"):
+        response = site_with_spa.get(deeper)
+        assert response.status_code == 404 and parse_html(response.text).one("robots") == "noindex, nofollow", deeper
+    assert site_with_spa.get("/generate/").text.count("bare-shell") == 1  # other pages are Reflex's own business
 
 
 def test_gallery_listing_pages(client: httpx.Client, session: Session, media: LocalStorage, monkeypatch: pytest.MonkeyPatch) -> None:
