@@ -10,6 +10,7 @@ rate limits (api/rate_limits.py)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -133,11 +134,12 @@ def _takes_checked_input(operation: dict[str, Any]) -> bool:
 
 
 def _drop_unused_validation_schemas(schema: dict[str, Any]) -> None:
-    text = str(schema.get("paths", {}))
+    """FastAPI's own 422 schemas, once no response refers to them (HTTPValidationError first: it uses the other)."""
     components = schema.get("components", {}).get("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
-        if f"/{name}'" not in text and name in components and f"/{name}'" not in str({k: v for k, v in components.items() if k != name}):
-            components.pop(name)
+        rest = {"paths": schema.get("paths", {}), "schemas": {k: v for k, v in components.items() if k != name}}
+        if f'"#/components/schemas/{name}"' not in json.dumps(rest):
+            components.pop(name, None)
 
 
 def install_openapi(api: FastAPI) -> None:

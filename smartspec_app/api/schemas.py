@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from smartspec_app.api.generation_request import GenerateRequest
+from smartspec_app.api.generation_request import GenerateRequest as GenerateRequest  # one schema per model, built there
 from smartspec_app.api.text_types import Label, NonBlankLabel, NonBlankText, Text
 from smartspec_app.services import gallery, moderation, reports
 from smartspec_app.services.errors import ValidationError
@@ -22,8 +22,6 @@ Category = Literal[tuple(gallery.CATEGORIES)]  # type: ignore[valid-type]  # the
 ReportReason = Literal[tuple(reports.REASONS)]  # type: ignore[valid-type]
 ModerationActionName = Literal[tuple(moderation.ACTIONS)]  # type: ignore[valid-type]
 QueueFilter = Literal[tuple(moderation.FILTERS)]  # type: ignore[valid-type]
-
-__all__ = ["GenerateRequest"]  # defined per model in generation_request.py, re-exported with the other bodies
 
 
 # --- errors ----------------------------------------------------------------------------------

@@ -28,11 +28,8 @@ class TextRule:
     pattern: str
     explain: Callable[[str], str]
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_compiled", re.compile(self.pattern))
-
     def check(self, value: str) -> str:
-        if self._compiled.fullmatch(value) is None:  # type: ignore[attr-defined]
+        if re.fullmatch(self.pattern, value) is None:  # re keeps the compiled pattern
             raise PydanticCustomError("text_rule", self.explain(value))
         return value
 
