@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, RootModel, StrictBool, create_model, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
-from smartspec_app.api.text_types import Text, TextRule, nonblank_text
+from smartspec_app.api.text_types import Text, TextRule, nonblank_text, without_discriminator
 from smartspec_app.services import catalog
 from smartspec_app.services.catalog import ModelSpec, ParamSpec
 
@@ -114,6 +114,7 @@ def request_model(model: ModelSpec) -> type[BaseModel]:
     params = parameters_model(model)
     return create_model(  # type: ignore[call-overload]
         _component_name("Generate", model),
+        __config__=ConfigDict(extra="forbid"),
         __doc__=f"{model.name} ({model.vendor}): {model.description}",
         task_type=(_literal(model.task_type), Field(description=f"{model.id} makes {model.task_type} tasks.")),
         model_id=(
@@ -136,11 +137,16 @@ REQUEST_MODELS: dict[str, type[BaseModel]] = {model.id: request_model(model) for
 _Union = Annotated[Union[tuple(REQUEST_MODELS.values())], Field(discriminator="model_id")]  # type: ignore[valid-type]  # noqa: UP007
 
 
+def _document(schema: dict[str, Any]) -> None:
+    without_discriminator(schema)
+    schema["example"] = EXAMPLE
+
+
 class GenerateRequest(RootModel[_Union]):  # type: ignore[valid-type]
     """Start a generation: the model's id, its task type, a prompt and the model's parameters
     (GET /api/generation/models lists them too)."""
 
-    model_config = ConfigDict(json_schema_extra={"example": EXAMPLE})
+    model_config = ConfigDict(json_schema_extra=_document)
 
     @property
     def task_type(self) -> str:

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from smartspec_app.api.generation_request import GenerateRequest as GenerateRequest  # one schema per model, built there
-from smartspec_app.api.text_types import Label, NonBlankLabel, NonBlankText, Text
+from smartspec_app.api.text_types import Label, NonBlankLabel, NonBlankText, Text, without_discriminator
 from smartspec_app.services import gallery, moderation, reports
 from smartspec_app.services.errors import ValidationError
 
@@ -22,6 +22,12 @@ Category = Literal[tuple(gallery.CATEGORIES)]  # type: ignore[valid-type]  # the
 ReportReason = Literal[tuple(reports.REASONS)]  # type: ignore[valid-type]
 ModerationActionName = Literal[tuple(moderation.ACTIONS)]  # type: ignore[valid-type]
 QueueFilter = Literal[tuple(moderation.FILTERS)]  # type: ignore[valid-type]
+
+
+class RequestBody(BaseModel):
+    """A request body: a field the API does not know is refused (a 422 naming it), not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 # --- errors ----------------------------------------------------------------------------------
@@ -179,11 +185,12 @@ def _no_default(schema: dict[str, Any]) -> None:
     schema.pop("default", None)
 
 
-class ShareRequest(BaseModel):
+class ShareRequest(RequestBody):
     """Share one of your completed generations to the gallery: name it by `task_id` or
     `generation_task_id` (the same thing; give one)."""
 
     model_config = ConfigDict(
+        extra="forbid",
         json_schema_extra={
             "example": {
                 "title": "My Amazing Image",
@@ -195,7 +202,7 @@ class ShareRequest(BaseModel):
             },
             # one of the two names (the API also takes both when they name the same task)
             "oneOf": [{"required": ["task_id"]}, {"required": ["generation_task_id"]}],
-        }
+        },
     )
 
     task_id: Text = Field(None, min_length=1, max_length=32, description="The generation task to share.", json_schema_extra=_no_default)
@@ -219,7 +226,7 @@ class ShareRequest(BaseModel):
         return self.task_id or self.generation_task_id or ""
 
 
-class LikeRequest(BaseModel):
+class LikeRequest(RequestBody):
     action: LikeAction = "toggle"
 
 
@@ -239,7 +246,7 @@ class SdkOut(BaseModel):
 # --- reports and moderation ----------------------------------------------------------------
 
 
-class ReportBody(BaseModel):
+class ReportBody(RequestBody):
     reason: ReportReason
     details: Text = Field("", max_length=reports.MAX_DETAILS)
 
@@ -251,11 +258,11 @@ class ReportOut(BaseModel):
     reports_count: int = Field(description="Open reports on the item, this one included.")
 
 
-class ReasonBody(BaseModel):
+class ReasonBody(RequestBody):
     reason: Text = Field("", max_length=moderation.MAX_REASON)
 
 
-class RejectBody(BaseModel):
+class RejectBody(RequestBody):
     reason: NonBlankText = Field(..., max_length=moderation.MAX_REASON)
 
 
@@ -267,7 +274,7 @@ class FeatureBody(ReasonBody):
     featured: StrictBool = True
 
 
-class BulkBody(BaseModel):
+class BulkBody(RequestBody):
     """One action on up to 100 items; a rejection needs a reason."""
 
     action: ModerationActionName
@@ -284,7 +291,7 @@ class BulkOther(BulkBody):
     action: Literal[tuple(a for a in moderation.ACTIONS if a != "reject")]  # type: ignore[valid-type]
 
 
-BulkRequest = Annotated[BulkReject | BulkOther, Field(discriminator="action")]
+BulkRequest = Annotated[BulkReject | BulkOther, Field(discriminator="action", json_schema_extra=without_discriminator)]
 
 
 class AdminItemOut(BaseModel):

@@ -42,6 +42,15 @@ class TextRule:
         return json_schema
 
 
+def without_discriminator(schema: dict[str, Any]) -> None:
+    """`json_schema_extra` of a tagged union whose branches each take several tags (a model's id and
+    its `kie-ai/` form; the bulk actions): pydantic still picks the branch by the tag, but the document
+    keeps only the `oneOf`, each branch's enum of tags telling it apart. An OpenAPI discriminator
+    mapping several tags to one schema is read by tools as one tag per branch (schemathesis then calls
+    the other tags invalid)."""
+    schema.pop("discriminator", None)
+
+
 def _why(label: bool, blank: str | None = None) -> Callable[[str], str]:
     def explain(value: str) -> str:
         return text_rules.problem(value, "", label=label) or blank or "is not allowed here"

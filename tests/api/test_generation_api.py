@@ -211,6 +211,7 @@ def test_absolute_urls_use_the_public_base_url(app_env: Path, session: Session, 
         ({"task_type": "image", "model_id": "nano-banana-pro", "prompt": "x", "parameters": {"num_images": 99}}, "parameters.num_images"),
         ({"task_type": "image", "model_id": "nano-banana-pro", "prompt": "x", "parameters": ["a"]}, "parameters"),
         ({"task_type": "image", "model_id": "nano-banana-pro", "prompt": "x\x00"}, "prompt"),
+        ({"task_type": "image", "model_id": "nano-banana-pro", "prompt": "x", "colour": "red"}, "colour"),  # not a field
         (
             {"task_type": "image", "model_id": "google/imagen4", "prompt": "x", "parameters": {"negative_prompt": "\x1b[2J"}},
             "parameters.negative_prompt",
