@@ -218,7 +218,7 @@ def test_absolute_urls_use_the_public_base_url(app_env: Path, session: Session, 
         ),
         ({"task_type": "image", "model_id": "nano-banana-pro", "prompt": "x", "parameters": {"width": 512}}, "parameters.height"),
         ({"task_type": "image", "model_id": "nano-banana-pro", "prompt": "x", "parameters": {"num_images": "2"}}, "parameters.num_images"),
-        ({"task_type": "video", "model_id": "wan/2-6-text-to-video", "prompt": "x" * 801}, "prompt"),  # this model takes 800
+        ({"task_type": "image", "model_id": "seedream/4.5-text-to-image", "prompt": "x" * 3001}, "prompt"),  # this model takes 3,000
         ({"task_type": "image", "model_id": "flux-2/pro-text-to-image", "prompt": " ab "}, "prompt"),  # 3 characters at least
     ],
 )
