@@ -3,7 +3,7 @@
 Anyone gets the version that reads the key from the environment. With include_api_key=true the
 code carries a token of the caller's (Bearer auth): the one `token_id` names (one of their own,
 non-revoked), else the API token the request was made with. A browser session token is never
-embedded (it is not an API token): a session caller gets their newest API token instead.
+embedded (it is not an API token): a session caller must name one with token_id (422 otherwise).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from smartspec_app.api.deps import OptionalCaller
 from smartspec_app.api.schemas import SdkOut, error_responses
 from smartspec_app.services import keys, sdk_codegen
 from smartspec_app.services.db import session_scope
-from smartspec_app.services.errors import AuthenticationError, NotFound
+from smartspec_app.services.errors import AuthenticationError, ValidationError
 from smartspec_app.settings import get_settings
 
 router = APIRouter(prefix="/api/generation", tags=["sdk"])
@@ -36,7 +36,7 @@ SDK_RESPONSES = {
         "description": "The SDK as JSON, or with download=true the file itself (Content-Disposition: attachment).",
         "content": {"application/json": {}, **{media: {"schema": {"type": "string"}} for media in DOWNLOAD_TYPES}},
     },
-    **error_responses(404, 409),
+    **error_responses(404, 409, 422),
 }
 
 
@@ -53,11 +53,17 @@ async def get_sdk(
     or the file itself (Content-Disposition: attachment) with download=true.
 
     include_api_key=true embeds your API token: the one named by token_id, else the one in the
-    Authorization header (signed in with a browser session: your newest API token). 404: the token
-    is not one of yours, or you have none; 409: it was revoked."""
+    Authorization header. Signed in with a browser session (not an API token), token_id is required:
+    422 without it. 404: the token is not one of yours; 409: it was revoked."""
     spec = sdk_codegen.resolve_language(language)
     if include_api_key and caller is None:
         raise AuthenticationError("Send your API token (Authorization: Bearer <token>) to embed a token in the SDK")
+    if include_api_key and token_id is None and caller is not None and caller.api_token is None:
+        raise ValidationError(
+            "You are signed in with a browser session, which cannot go into code: choose the API token to embed "
+            "with token_id=<id> (see /account)",
+            field="token_id",
+        )
     embedded = caller.api_token if include_api_key and token_id is None and caller is not None else None
     base_url = public_base_url(request)
     user = caller.user if caller is not None else None
@@ -66,14 +72,8 @@ async def get_sdk(
         if embedded is not None:
             return sdk_codegen.render_sdk(spec.key, base_url=base_url, api_key=embedded)
         with session_scope() as session:
-            chosen = token_id
-            if include_api_key and chosen is None:  # a browser session: it cannot go into code
-                newest = next(iter(keys.list_api_tokens(session, user)), None)
-                if newest is None:
-                    raise NotFound("You have no API token to embed; create one on /account")
-                chosen = newest.id
             return sdk_codegen.sdk_for_user(
-                session, keys.get_key_manager(), user, spec.key, base_url=base_url, token_id=chosen if include_api_key else None
+                session, keys.get_key_manager(), user, spec.key, base_url=base_url, token_id=token_id if include_api_key else None
             )
 
     sdk = await run_in_threadpool(_render)

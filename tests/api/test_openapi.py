@@ -271,6 +271,9 @@ def test_schemathesis_stateful_workflows_find_no_server_errors(roomy_limits, ses
     schema = schemathesis.openapi.from_asgi("/api/openapi.json", build_api())
     schema = schema.exclude(path_regex=r"^/(sandbox|api/generation/callback|api/admin)")
     schema = schema.exclude(method="DELETE")  # deletions end the workflows the links describe; covered elsewhere
+    # so does cancel, and whether it answers 200 or 409 depends on what the walk did before: hypothesis
+    # replays a walk expecting the same answers (FlakyStrategyDefinition otherwise); covered elsewhere
+    schema = schema.exclude(path_regex=r"/cancel$")
     links = [
         name
         for path in schema.raw_schema["paths"].values()

@@ -214,10 +214,10 @@ def test_route_embeds_the_callers_own_token_only(site: str, session: Session) ->
     session.commit()
     _, other_plain = new_token(session, owner, "second")
     assert error({"include_api_key": "true", "token_id": token_id}, {"Authorization": f"Bearer {other_plain}"}) == (409, "conflict")
-    loner = make_user(session)  # signed in with a browser session, and no API token to embed
+    loner = make_user(session)  # signed in with a browser session: it must name the token to embed
     session_token = auth.login(session, loner.email, "a long password").token
     session.commit()
-    assert error({"include_api_key": "true"}, {"Authorization": f"Bearer {session_token}"}) == (404, "not_found")
+    assert error({"include_api_key": "true"}, {"Authorization": f"Bearer {session_token}"}) == (422, "validation_error")
     unknown = httpx.get(f"{site}/api/generation/sdk/cobol")
     assert unknown.status_code == 422 and unknown.json()["error"]["details"]["field"] == "language"
     assert "'python'" in unknown.json()["error"]["message"]
@@ -242,15 +242,17 @@ def test_include_api_key_embeds_the_api_token_the_caller_authenticates_with(site
     assert chosen.status_code == 200 and second in chosen.json()["code"] and first not in chosen.json()["code"]
 
 
-def test_include_api_key_with_a_browser_session_embeds_an_api_token_never_the_session(site: str, session: Session) -> None:
+def test_include_api_key_with_a_browser_session_needs_a_token_id(site: str, session: Session) -> None:
+    """The issue's contract: a browser session (not an API token) without token_id is a clear 422."""
     owner = make_user(session)
     token_id, plain = new_token(session, owner)
-    _newest_id, newest = new_token(session, owner, "newest")
     login = auth.login(session, owner.email, "a long password")
     session.commit()
     browser = {"Authorization": f"Bearer {login.token}"}
-    embedded = httpx.get(f"{site}/api/generation/sdk/python", params={"include_api_key": "true"}, headers=browser)
-    assert embedded.status_code == 200 and newest in embedded.json()["code"] and login.token not in embedded.text
+    refused = httpx.get(f"{site}/api/generation/sdk/python", params={"include_api_key": "true"}, headers=browser)
+    assert refused.status_code == 422
+    error = refused.json()["error"]
+    assert error["details"]["field"] == "token_id" and "token_id" in error["message"] and login.token not in refused.text
     chosen = httpx.get(f"{site}/api/generation/sdk/python", params={"include_api_key": "true", "token_id": token_id}, headers=browser)
     assert chosen.status_code == 200 and plain in chosen.json()["code"] and login.token not in chosen.json()["code"]
 
