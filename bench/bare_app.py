@@ -57,7 +57,8 @@ def feed_arguments(query: str) -> dict[str, Any]:
         "tag": args.get("tag"),
         "media_type": args.get("media_type"),
         "username": args.get("username"),
-        "sort_by": args.get("sort_by", "trending"),
+        "sort_by": args.get("sort_by"),
+        "q": args.get("q"),
     }
 
 

@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, false
 from sqlmodel import Field, SQLModel
 
+from smartspec_app import search_schema
+
 
 def utcnow() -> datetime:
     """Aware UTC; SQLModel's datetime columns store and return UTC on SQLite and PostgreSQL alike."""
@@ -201,6 +203,9 @@ class GalleryItem(SQLModel, table=True):
     picture_width: int | None = None
     picture_height: int | None = None
     picture_widths: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
+
+
+search_schema.attach(GalleryItem.__table__)  # the full-text index (FTS5 / tsvector) is built with the table
 
 
 class SandboxJob(SQLModel, table=True):

@@ -9,6 +9,7 @@ import os
 import reflex as rx
 
 import smartspec_app.models  # noqa: F401  (declares the tables; see below)
+from smartspec_app import search_schema
 from smartspec_app.api import build_api
 from smartspec_app.pages.account import account_page
 from smartspec_app.pages.admin import admin_page
@@ -38,6 +39,7 @@ logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name
 # rx.Model, whose metadata is SQLModel.metadata, where every table of models.py already is. Registering
 # the table classes made Reflex merge that one metadata once per class, and SQLAlchemy warned
 # "Table ... already exists within the given MetaData" for every table at every start.
+search_schema.ignore_in_autogenerate()  # the full-text index lives outside the models (search_schema.py)
 
 
 def _point_worker_at_this_backend() -> None:

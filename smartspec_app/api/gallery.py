@@ -20,7 +20,7 @@ from smartspec_app.api.schemas import (
     error_responses,
 )
 from smartspec_app.api.text_types import Text
-from smartspec_app.services import gallery, gallery_engagement, gallery_feed
+from smartspec_app.services import gallery, gallery_engagement, gallery_feed, gallery_search
 from smartspec_app.services.db import session_scope
 from smartspec_app.services.gallery import CATEGORIES, GalleryEntry
 from smartspec_app.services.seo import SiteUrls, iso
@@ -71,16 +71,23 @@ class GalleryQuery(BaseModel):
     )
     tag: Text | None = Field(None, max_length=64)
     username: Text | None = Field(None, max_length=40)
-    sort_by: Literal["trending", "newest", "most_liked", "most_viewed"] = "trending"
+    sort_by: Literal["relevance", "trending", "newest", "most_liked", "most_viewed"] | None = Field(
+        None, description="Default: relevance with `q`, else trending (relevance without `q` is trending)."
+    )
     media_type: Literal["image", "video", "audio"] | None = None
+    q: Text | None = Field(
+        None,
+        max_length=gallery_search.MAX_QUERY_CHARS,
+        description='Full-text search over title, description, prompt and tags: every word must match (by stem); "quoted phrases" too.',
+    )
 
 
 @router.get("", response_model=GalleryPage)
 def list_gallery(request: Request, q: Annotated[GalleryQuery, Query()]) -> Response:
-    """Listed items (public, approved, not NSFW), filtered, sorted and paginated."""
+    """Listed items (public, approved, not NSFW), searched (`q`), filtered, sorted and paginated."""
     urls = site_urls(request)
     with session_scope() as session:
-        result = gallery_feed.list_public(session, q.page, q.page_size, q.category, q.tag, q.media_type, q.username, q.sort_by)
+        result = gallery_feed.list_public(session, q.page, q.page_size, q.category, q.tag, q.media_type, q.username, q.sort_by, q.q)
         items = [item_json(e, urls) for e in result.entries]
     # The hottest public route: answered as built (item_json already has GalleryItemOut's shape, which
     # the schema-conformance tests check) instead of validating every item again on the way out,

@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from smartspec_app.api.caching import html_page
 from smartspec_app.api.gallery import site_urls
 from smartspec_app.api.spa_shell import SpaShell
-from smartspec_app.services import gallery, gallery_feed, seo, sitemap
+from smartspec_app.services import gallery, gallery_feed, gallery_search, seo, sitemap
 from smartspec_app.services.db import session_scope
 from smartspec_app.services.errors import ValidationError
 from smartspec_app.services.gallery import CATEGORIES
@@ -77,16 +77,32 @@ def build_router(shell: SpaShell | None = None) -> APIRouter:
         route: str | None = None,
         empty_is_missing: bool = False,
     ) -> Response:
+        """A listing page; with `?q=` its search results, crawlable but `noindex` (one page per query
+        must not compete with the listings themselves in search engines)."""
         urls, number = site_urls(request), _page_number(request)
-        sort_by = request.query_params.get("sort", "trending")
+        search = gallery_search.parse(request.query_params.get("q"))
+        sort_by = request.query_params.get("sort")
+        if search is not None:
+            plain_link = link
+            heading = f"Search: {search.text} · {heading}"
+            description = f"Results for “{search.text}”. {description}"
+
+            def link(urls: seo.SiteUrls, n: int) -> str:
+                return _with_query(plain_link(urls, n), search.text)
+
         try:
             with session_scope() as session:
                 result = gallery_feed.list_public(
-                    session, number, PAGE_SIZE, sort_by=sort_by if sort_by in gallery_feed.SORTS else "trending", **filters
+                    session,
+                    number,
+                    PAGE_SIZE,
+                    sort_by=sort_by if sort_by in gallery_feed.SEARCH_SORTS else None,
+                    q=search.text if search else None,
+                    **filters,
                 )
         except ValidationError:
             return not_found(request)
-        if (number > result.pages) or (empty_is_missing and result.total == 0):
+        if (number > result.pages) or (empty_is_missing and search is None and result.total == 0):
             return not_found(request)
         page = seo.listing_seo(
             heading=heading,
@@ -96,7 +112,8 @@ def build_router(shell: SpaShell | None = None) -> APIRouter:
             urls=urls,
             prev_url=link(urls, number - 1) if number > 1 else "",
             next_url=link(urls, number + 1) if result.has_more else "",
-            indexable=result.total > 0,
+            indexable=result.total > 0 and search is None,
+            search_text=search.text if search else "",
         )
         return html(request, page, route=route)
 
@@ -222,6 +239,12 @@ class CanonicalGalleryPaths:
             return
         query = scope.get("query_string", b"").decode("latin-1")
         await RedirectResponse(quote(canonical) + (f"?{query}" if query else ""), status_code=301)(scope, receive, send)
+
+
+def _with_query(url: str, text: str) -> str:
+    """`url` with `q=text` added before any other parameter."""
+    base, _, query = url.partition("?")
+    return f"{base}?q={quote(text, safe='')}" + (f"&{query}" if query else "")
 
 
 def _page_number(request: Request) -> int:

@@ -7,7 +7,7 @@ import reflex as rx
 from smartspec_app.components.brand_icons import FACEBOOK_LOGO, X_LOGO, brand_icon
 from smartspec_app.services.pictures import CARD_SIZES, ITEM_SIZES
 from smartspec_app.services.seo import EAGER_CARDS
-from smartspec_app.state.gallery import REMOVE_SEO_BLOCK, SORT_LABELS, GalleryCard, GalleryState
+from smartspec_app.state.gallery import REMOVE_SEO_BLOCK, GalleryCard, GalleryState
 from smartspec_app.state.gallery_item import GalleryItemState
 
 MEDIA_ICONS = (("video", "film"), ("audio", "audio_lines"))
@@ -114,6 +114,49 @@ def media_card(card: rx.Var[GalleryCard], index: rx.Var[int]) -> rx.Component:
     )
 
 
+def search_box() -> rx.Component:
+    """Full-text search of the listing (GalleryState.search puts it in the URL as ?q=)."""
+    return rx.form(
+        rx.hstack(
+            rx.input(
+                rx.input.slot(rx.icon("search", size=16)),
+                name="q",
+                type="search",
+                default_value=GalleryState.search_text,
+                key=GalleryState.search_text,  # a new search (or a cleared one) resets the box
+                placeholder="Search titles, prompts, tags…",
+                max_length=200,
+                aria_label="Search the gallery",
+                id="gallery-search",
+                width="100%",
+            ),
+            rx.button("Search", type="submit", variant="soft", id="gallery-search-button"),
+            width="100%",
+        ),
+        on_submit=GalleryState.search,
+        role="search",
+        width="100%",
+    )
+
+
+def search_summary() -> rx.Component:
+    return rx.cond(
+        GalleryState.search_text != "",
+        rx.hstack(
+            rx.text(
+                GalleryState.total.to_string() + " result" + rx.cond(GalleryState.total == 1, "", "s") + " for “",
+                rx.text.strong(GalleryState.search_text),
+                "”",
+                size="2",
+                id="search-summary",
+            ),
+            rx.button("Clear search", variant="ghost", size="1", on_click=GalleryState.search({"q": ""}), id="clear-search"),
+            align="center",
+            spacing="3",
+        ),
+    )
+
+
 def filter_bar() -> rx.Component:
     return rx.hstack(
         rx.segmented_control.root(
@@ -134,7 +177,7 @@ def filter_bar() -> rx.Component:
         ),
         rx.select.root(
             rx.select.trigger(id="sort-select", aria_label="Sort by"),
-            rx.select.content(*[rx.select.item(label, value=value) for value, label in SORT_LABELS.items()]),
+            rx.select.content(rx.foreach(GalleryState.sort_options, lambda o: rx.select.item(o["label"], value=o["value"]))),
             value=GalleryState.sort_by,
             on_change=GalleryState.set_sort,
         ),

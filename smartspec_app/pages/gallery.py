@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from smartspec_app.components.gallery import filter_bar, media_card, reveal_when_loaded
+from smartspec_app.components.gallery import filter_bar, media_card, reveal_when_loaded, search_box, search_summary
 from smartspec_app.components.nav import page_frame
 from smartspec_app.state.auth import AuthState
 from smartspec_app.state.gallery import GalleryState
@@ -14,7 +14,11 @@ def _empty() -> rx.Component:
     return rx.cond(
         GalleryState.not_found,
         rx.callout("Nothing to show here: " + GalleryState.list_error, icon="circle_alert", color_scheme="gray", id="gallery-missing"),
-        rx.text("Nothing shared here yet.", color_scheme="gray", id="gallery-empty"),
+        rx.cond(
+            GalleryState.search_text != "",
+            rx.text("Nothing matches this search. Try fewer or other words.", color_scheme="gray", id="gallery-empty"),
+            rx.text("Nothing shared here yet.", color_scheme="gray", id="gallery-empty"),
+        ),
     )
 
 
@@ -31,7 +35,7 @@ def gallery_page() -> rx.Component:
             align="center",
         ),
         rx.cond(GalleryState.own_view, rx.text("Everything you shared, whatever its visibility.", color_scheme="gray")),
-        rx.cond(~GalleryState.own_view, filter_bar()),
+        rx.cond(~GalleryState.own_view, rx.vstack(search_box(), filter_bar(), search_summary(), width="100%", spacing="3")),
         rx.cond(
             GalleryState.cards.length() > 0,
             rx.grid(

@@ -21,6 +21,7 @@ from pathlib import PurePosixPath
 
 from slugify import slugify
 from sqlalchemy import ColumnElement, and_, delete, false
+from sqlalchemy.sql.base import ReadOnlyColumnCollection
 from sqlmodel import Session, select
 
 from smartspec_app.models import (
@@ -139,9 +140,11 @@ class SlugMatch:
 # --- the visibility rule -------------------------------------------------------------------
 
 
-def listed_clause() -> ColumnElement[bool]:
-    """SQL: the item appears publicly (lists, sitemap, crawlers)."""
-    return and_(GalleryItem.is_public, GalleryItem.moderation_status == APPROVED, GalleryItem.is_nsfw == false())
+def listed_clause(columns: ReadOnlyColumnCollection | None = None) -> ColumnElement[bool]:
+    """SQL: the item appears publicly (lists, sitemap, crawlers). `columns`: another table's copy of
+    the three flags (the SQLite search index keeps one), by default the item's own."""
+    c = GalleryItem.__table__.c if columns is None else columns
+    return and_(c.is_public, c.moderation_status == APPROVED, c.is_nsfw == false())
 
 
 def is_listed(item: GalleryItem) -> bool:

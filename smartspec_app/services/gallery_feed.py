@@ -22,11 +22,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 
-from sqlalchemy import ColumnElement, Integer, Row, Select, bindparam, func
+from sqlalchemy import ColumnElement, FromClause, Integer, Row, Select, bindparam, func
 from sqlalchemy import select as sa_select
+from sqlalchemy.sql.base import ReadOnlyColumnCollection
 from sqlmodel import Session, col, select
 
 from smartspec_app.models import GalleryItem, GalleryItemTag, User
+from smartspec_app.services import gallery_search
 from smartspec_app.services.errors import ValidationError
 from smartspec_app.services.gallery import (
     CATEGORIES,
@@ -41,6 +43,7 @@ from smartspec_app.services.gallery import (
 from smartspec_app.services.text_rules import check_text, has_refused
 
 SORTS = ("trending", "newest", "most_liked", "most_viewed")
+SEARCH_SORTS = ("relevance", *SORTS)  # relevance needs a search query: without one it is trending
 MAX_PAGE_SIZE = 100
 
 
@@ -60,9 +63,16 @@ class GalleryPage:
         return max(1, math.ceil(self.total / self.page_size))
 
 
-def _sort_keys(sort_by: str) -> list[ColumnElement]:
-    """The sort keys, every one descending: the sort's own, then (created_at, id) as tie-breakers."""
-    tie = [col(GalleryItem.created_at), col(GalleryItem.id)]
+def _sort_keys(
+    sort_by: str, relevance: ColumnElement | None = None, columns: ReadOnlyColumnCollection | None = None
+) -> list[ColumnElement]:
+    """The sort keys, every one descending: the sort's own, then (created_at, id) as tie-breakers.
+
+    `columns`: where created_at and the item id come from (the SQLite search index's copy; the
+    item's own by default)."""
+    tie = [columns.created_at, columns.item_id] if columns is not None else [col(GalleryItem.created_at), col(GalleryItem.id)]
+    if sort_by == "relevance" and relevance is not None:
+        return [relevance, *tie]
     if sort_by == "trending":
         return [col(GalleryItem.trending_rank), *tie]
     if sort_by == "most_liked":
@@ -77,8 +87,15 @@ def _check_page(page: int, page_size: int, sort_by: str) -> None:
         raise ValidationError("page starts at 1", field="page")
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise ValidationError(f"page_size is 1 to {MAX_PAGE_SIZE}", field="page_size")
-    if sort_by not in SORTS:
-        raise ValidationError(f"sort_by is one of {', '.join(SORTS)}", field="sort_by")
+    if sort_by not in SEARCH_SORTS:
+        raise ValidationError(f"sort_by is one of {', '.join(SEARCH_SORTS)}", field="sort_by")
+
+
+def effective_sort(sort_by: str | None, searching: bool) -> str:
+    """The sort a listing uses: relevance by default when searching, trending otherwise."""
+    if not sort_by:
+        return "relevance" if searching else "trending"
+    return "trending" if sort_by == "relevance" and not searching else sort_by
 
 
 def list_public(
@@ -89,9 +106,13 @@ def list_public(
     tag: str | None = None,
     media_type: str | None = None,
     username: str | None = None,
-    sort_by: str = "trending",
+    sort_by: str | None = None,
+    q: str | None = None,
 ) -> GalleryPage:
-    """Listed items (see `gallery.listed_clause`), filtered, sorted and paginated in the database."""
+    """Listed items (see `gallery.listed_clause`), filtered, searched (`q`, see `gallery_search`),
+    sorted (by default: relevance when searching, else trending) and paginated in the database."""
+    query = gallery_search.parse(q)
+    sort_by = effective_sort(sort_by, query is not None)
     _check_page(page, page_size, sort_by)
     for field, value in (("category", category), ("tag", tag), ("username", username)):
         check_text(value or "", field, f"The {field} filter")
@@ -109,8 +130,11 @@ def list_public(
         params["tag"] = normalize_tag(tag)
     if username:
         params["username"] = username.strip().lower()
-    count_query, page_query = _listing_queries(sort_by, frozenset(params))
     conn = session.connection()  # Core statements of plain columns: nothing for the ORM to do
+    dialect = conn.dialect.name
+    if query is not None:
+        params["search"] = gallery_search.search_param(query, dialect)
+    count_query, page_query = _listing_queries(sort_by, frozenset(params), dialect)
     total = conn.execute(count_query, params).scalar_one()
     offset = (page - 1) * page_size
     if offset >= total:
@@ -121,38 +145,64 @@ def list_public(
 
 
 @cache
-def _listing_queries(sort_by: str, filters: frozenset[str]) -> tuple[Select, Select]:
+def _listing_queries(sort_by: str, filters: frozenset[str], dialect: str) -> tuple[Select, Select]:
     """The count and page statements of one listing shape, with the filter values, offset and
     limit as bound parameters: built once per shape (a few dozen exist), not once per request,
     and reused by SQLAlchemy's compiled-statement cache without recomputing its key."""
-    where: list[ColumnElement[bool]] = [listed_clause()]
+    if "search" in filters:
+        return _search_queries(sort_by, filters, dialect)
+    where = [listed_clause(), *_filter_clauses(filters, GalleryItem.__table__.c, col(GalleryItem.id))]
+    count_query = sa_select(func.count()).select_from(GalleryItem).where(*where)
+    return count_query, _page_query(_sort_keys(sort_by), GalleryItem.__table__, where)
+
+
+def _search_queries(sort_by: str, filters: frozenset[str], dialect: str) -> tuple[Select, Select]:
+    """A search: the matches in the search index (search_schema), whose copy of the listing columns
+    filters, counts and ranks them; `gallery_items` is read for the page's rows, and for every
+    match only when sorting by likes, views or trending (the counters are not copied: they change
+    with every like and view)."""
+    rows = gallery_search.ROWS.c
+    where = [gallery_search.match_clause(dialect), listed_clause(rows), *_filter_clauses(filters, rows, rows.item_id)]
+    source = gallery_search.matches(dialect)
+    count_query = sa_select(func.count()).select_from(source).where(*where)
+    if sort_by not in ("relevance", "newest"):
+        source = source.join(GalleryItem, col(GalleryItem.id) == rows.item_id)
+    keys = _sort_keys(sort_by, gallery_search.relevance(dialect), rows)
+    return count_query, _page_query(keys, source, where)
+
+
+def _filter_clauses(filters: frozenset[str], columns: ReadOnlyColumnCollection, item_id: ColumnElement) -> list[ColumnElement[bool]]:
+    """The category, media type, tag and author filters, on the item's columns or a copy of them."""
+    where: list[ColumnElement[bool]] = []
     if "category" in filters:
-        where.append(col(GalleryItem.category) == bindparam("category"))
+        where.append(columns.category == bindparam("category"))
     if "media_type" in filters:
-        where.append(col(GalleryItem.media_type) == bindparam("media_type"))
+        where.append(columns.media_type == bindparam("media_type"))
     if "tag" in filters:
         # IN, not a correlated EXISTS: SQLite then starts from the tag's rows instead of testing every listed item
-        where.append(col(GalleryItem.id).in_(sa_select(GalleryItemTag.item_id).where(GalleryItemTag.tag == bindparam("tag"))))
+        where.append(item_id.in_(sa_select(GalleryItemTag.item_id).where(GalleryItemTag.tag == bindparam("tag"))))
     if "username" in filters:
-        where.append(col(GalleryItem.user_id).in_(sa_select(User.id).where(User.username == bindparam("username"))))
-    count_query = sa_select(func.count()).select_from(GalleryItem).where(*where)
-    keys = _sort_keys(sort_by)
-    # deferred join: sort narrow rows (id and sort keys), then read the page's rows in full
+        where.append(columns.user_id.in_(sa_select(User.id).where(User.username == bindparam("username"))))
+    return where
+
+
+def _page_query(keys: list[ColumnElement], source: FromClause, where: list[ColumnElement[bool]]) -> Select:
+    """A deferred join: sort narrow rows (the sort keys, the item id last), then read the page's rows in full."""
     ranked = (
         sa_select(*(key.label(f"k{n}") for n, key in enumerate(keys)))
+        .select_from(source)
         .where(*where)
         .order_by(*(key.desc() for key in keys))
         .offset(bindparam("offset", type_=Integer))
         .limit(bindparam("limit", type_=Integer))
         .subquery("ranked")
     )
-    page_query = (
+    return (
         sa_select(*LISTED_COLUMNS, User.username)
         .join(ranked, ranked.c[f"k{len(keys) - 1}"] == GalleryItem.id)
         .join(User, col(User.id) == GalleryItem.user_id)
         .order_by(*(column.desc() for column in ranked.c))
     )
-    return count_query, page_query
 
 
 def list_own(session: Session, user: User, page: int = 1, page_size: int = 24) -> GalleryPage:

@@ -331,8 +331,9 @@ def listing_seo(
     prev_url: str = "",
     next_url: str = "",
     indexable: bool = True,
+    search_text: str = "",
 ) -> PageSeo:
-    """A gallery listing page: the items as links with thumbnails, and prev/next pages."""
+    """A gallery listing page: a search form, the items as links with thumbnails, and prev/next pages."""
     first_image = next((urls.media(e.item.thumbnail_url or e.item.media_url) for e in entries if _has_picture(e)), "")
     card_pictures = [_picture(e, urls) if _has_picture(e) else None for e in entries]
     lead = next((picture for picture in card_pictures[:EAGER_CARDS] if picture is not None and picture.src), None)
@@ -359,7 +360,7 @@ def listing_seo(
         prev_url=prev_url,
         next_url=next_url,
         json_ld=[json_ld],
-        body_html=_listing_body(heading, description, entries, card_pictures, urls, prev_url, next_url),
+        body_html=_listing_body(heading, description, entries, card_pictures, urls, prev_url, next_url, search_text),
         preload=Preload(urls.absolute(lead.src), lead.srcset, CARD_SIZES if lead.srcset else "") if lead else None,
     )
 
@@ -391,19 +392,24 @@ def _listing_body(
     urls: SiteUrls,
     prev_url: str,
     next_url: str,
+    search_text: str = "",
 ) -> str:
     categories = " · ".join(f'<a href="{escape(urls.category(slug))}">{escape(label)}</a>' for slug, label in CATEGORIES.items())
     cards = "".join(_card_html(e, picture, urls, n) for n, (e, picture) in enumerate(zip(entries, card_pictures, strict=True)))
+    empty = "<li>Nothing found.</li>" if search_text else "<li>Nothing here yet.</li>"
+    search = (
+        f'<form role="search" action="{escape(urls.gallery())}" method="get">'
+        f'<input type="search" name="q" value="{escape(search_text)}" aria-label="Search the gallery" maxlength="200"> '
+        '<button type="submit">Search</button></form>'
+    )
     pager = []
     if prev_url:
         pager.append(f'<a href="{escape(prev_url)}" rel="prev">Previous page</a>')
     if next_url:
         pager.append(f'<a href="{escape(next_url)}" rel="next">Next page</a>')
     return _block(
-        f"<h1>{escape(heading)}</h1>"
-        f'<ul class="gallery">{cards or "<li>Nothing here yet.</li>"}</ul>'
-        + (f"<nav>{' '.join(pager)}</nav>" if pager else "")
-        + f"<p>{escape(description)}</p>"
+        f"<h1>{escape(heading)}</h1>{search}"
+        f'<ul class="gallery">{cards or empty}</ul>' + (f"<nav>{' '.join(pager)}</nav>" if pager else "") + f"<p>{escape(description)}</p>"
         f'<nav><a href="{escape(urls.gallery())}">Gallery</a> — {categories}</nav>',
         urls,
     )

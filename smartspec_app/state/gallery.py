@@ -9,12 +9,12 @@ Every change resolves the user on the server.
 from __future__ import annotations
 
 import dataclasses
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import reflex as rx
 
 from smartspec_app.models import User
-from smartspec_app.services import gallery, gallery_feed
+from smartspec_app.services import gallery, gallery_feed, gallery_search
 from smartspec_app.services.db import session_scope
 from smartspec_app.services.errors import NotFound, SmartSpecError
 from smartspec_app.services.gallery import CATEGORIES, GalleryEntry
@@ -24,6 +24,7 @@ from smartspec_app.state.auth import AuthState
 
 PAGE_SIZE = 24
 SORT_LABELS = {"trending": "Trending", "newest": "Newest", "most_liked": "Most liked", "most_viewed": "Most viewed"}
+SEARCH_SORT_LABELS = {"relevance": "Relevance", **SORT_LABELS}
 # the server-rendered page gives way to the live one (whose root its style hides) once that has its data
 REMOVE_SEO_BLOCK = f"document.getElementById('{SEO_BLOCK_ID}')?.remove();document.getElementById('{SEO_STYLE_ID}')?.remove()"
 
@@ -148,6 +149,7 @@ class GalleryState(AuthState):
     tag_filter: str = ""
     author_filter: str = ""
     own_view: bool = False  # the signed-in author on their own page: every item, with its visibility
+    search_text: str = ""  # the applied search (?q=), as understood
     not_found: bool = False
     list_error: str = ""
     loaded: bool = False  # on_load has run: the page shows its data (and takes over from the server-rendered one)
@@ -163,6 +165,11 @@ class GalleryState(AuthState):
         return "Gallery"
 
     @rx.var
+    def sort_options(self) -> list[dict[str, str]]:
+        labels = SEARCH_SORT_LABELS if self.search_text else SORT_LABELS
+        return [{"value": k, "label": v} for k, v in labels.items()]
+
+    @rx.var
     def category_options(self) -> list[dict[str, str]]:
         return [{"value": "all", "label": "All categories"}] + [{"value": k, "label": v} for k, v in CATEGORIES.items()]
 
@@ -173,8 +180,10 @@ class GalleryState(AuthState):
         self.tag_filter = gallery.normalize_tag(route_arg(self, "gallery_tag"))
         self.author_filter = route_arg(self, "gallery_user").strip().lower()
         self.own_view = bool(self.author_filter) and user is not None and user.username == self.author_filter
+        search = gallery_search.parse(_query(self, "q"))
+        self.search_text = search.text if search else ""
         sort_by = _query(self, "sort")
-        self.sort_by = sort_by if sort_by in gallery_feed.SORTS else "trending"
+        self.sort_by = gallery_feed.effective_sort(sort_by if sort_by in gallery_feed.SEARCH_SORTS else None, bool(self.search_text))
         media = _query(self, "type")
         self.media_filter = media if media in gallery.MEDIA_TYPES else "all"
         self._load(user, page=1)
@@ -200,6 +209,7 @@ class GalleryState(AuthState):
                         media_type=None if self.media_filter == "all" else self.media_filter,
                         username=self.author_filter or None,
                         sort_by=self.sort_by,
+                        q=self.search_text or None,
                     )
                 new_cards = [card_view(e) for e in result.entries]
         except SmartSpecError as exc:
@@ -216,8 +226,20 @@ class GalleryState(AuthState):
             self._load(self._current_user(), self.page + 1)
 
     @rx.event
+    def search(self, form_data: dict):
+        """The search box: the listing's own URL with ?q= (so it can be shared and reloaded)."""
+        search = gallery_search.parse(str(form_data.get("q", "") or ""))
+        params = {"q": search.text} if search else {}
+        if self.media_filter != "all":
+            params["type"] = self.media_filter
+        if self.sort_by not in ("relevance", "trending"):
+            params["sort"] = self.sort_by
+        path = self.router.url.path or "/gallery"
+        return rx.redirect(path + (f"?{urlencode(params)}" if params else ""))
+
+    @rx.event
     def set_sort(self, value: str):
-        if value in gallery_feed.SORTS:
+        if value in gallery_feed.SEARCH_SORTS:
             self.sort_by = value
             self._load(self._current_user(), 1)
 
@@ -230,7 +252,8 @@ class GalleryState(AuthState):
 
     @rx.event
     def choose_category(self, value: str):
-        return rx.redirect("/gallery" if value == "all" else f"/gallery/category/{quote(value)}")
+        path = "/gallery" if value == "all" else f"/gallery/category/{quote(value)}"
+        return rx.redirect(path + (f"?{urlencode({'q': self.search_text})}" if self.search_text else ""))
 
     @rx.event
     def set_visibility(self, item_id: str, visibility: str):

@@ -250,6 +250,57 @@ def test_gallery_listing_pages(client: httpx.Client, session: Session, media: Lo
     assert client.get("/gallery/category/not-a-category").status_code == 404
 
 
+def test_search_pages_are_crawlable_but_noindex(
+    client: httpx.Client, session: Session, media: LocalStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(gallery_pages, "PAGE_SIZE", 2)
+    user = make_user(session, "searcher_h")
+    for n in range(3):
+        shared_item(session, media, user, f"Comet {n}", category="nature")
+    shared_item(session, media, user, "Comet song", task_type="speech", category="music")
+    shared_item(session, media, user, "Meadow", category="nature")
+
+    plain = parse_html(client.get("/gallery").text)
+    assert plain.one("robots") == "index, follow"
+    assert "q" in plain.body_text or "Search" in plain.body_text  # the search form crawlers and no-JS visitors get
+    found = parse_html(client.get("/gallery", params={"q": "Comets"}).text)
+    assert found.one("robots") == "noindex, follow"
+    assert found.links["canonical"] == [f"{BASE}/gallery?q=comets"]
+    assert found.links["next"] == [f"{BASE}/gallery?q=comets&page=2"]
+    assert found.title.startswith("Search: comets · Gallery")
+    assert len(found.json_ld[0]["mainEntity"]["itemListElement"]) == 2
+    second = parse_html(client.get("/gallery", params={"q": "comets", "page": 2}).text)
+    assert second.links["prev"] == [f"{BASE}/gallery?q=comets"] and "next" not in second.links
+    in_category = parse_html(client.get("/gallery/category/nature", params={"q": "comet", "sort": "newest"}).text)
+    assert {e["name"] for e in in_category.json_ld[0]["mainEntity"]["itemListElement"]} == {"Comet 2", "Comet 1"}
+    assert in_category.links["canonical"] == [f"{BASE}/gallery/category/nature?q=comet"]
+    nothing = client.get("/gallery", params={"q": "zeppelin"})
+    assert nothing.status_code == 200 and parse_html(nothing.text).one("robots") == "noindex, follow"
+    assert "Nothing found." in parse_html(nothing.text).body_text
+    hostile = client.get("/gallery", params={"q": XSS})
+    assert hostile.status_code == 200 and "<script>alert(1)" not in hostile.text
+
+
+def test_search_api(client: httpx.Client, session: Session, media: LocalStorage) -> None:
+    alice, bob = make_user(session, "alice_q"), make_user(session, "bob_q")
+    lamp = shared_item(session, media, alice, "Paper lantern", prompt="warm glow", tags="night", likes=1)
+    street = shared_item(session, media, bob, "Street at night", prompt="lanterns along a canal", likes=9)
+    shared_item(session, media, bob, "Lantern song", task_type="speech", prompt="lantern", visibility="private")
+    shared_item(session, media, bob, "Noon", prompt="sun")
+
+    body = client.get("/api/gallery", params={"q": "lanterns"}).json()
+    assert [i["id"] for i in body["items"]] == [lamp.id, street.id] and body["total"] == 2  # the title match first
+    liked = client.get("/api/gallery", params={"q": "lantern", "sort_by": "most_liked"}).json()
+    assert [i["id"] for i in liked["items"]] == [street.id, lamp.id]
+    assert [i["id"] for i in client.get("/api/gallery", params={"q": "lantern", "username": "alice_q"}).json()["items"]] == [lamp.id]
+    assert [i["id"] for i in client.get("/api/gallery", params={"q": '"street at night"'}).json()["items"]] == [street.id]
+    assert client.get("/api/gallery", params={"q": '"night street"'}).json()["total"] == 0
+    assert client.get("/api/gallery", params={"q": "lantern", "media_type": "audio"}).json()["total"] == 0
+    assert client.get("/api/gallery", params={"q": "x" * 201}).json()["error"]["details"]["field"] == "q"
+    weird = client.get("/api/gallery", params={"q": 'OR NEAR( " * ) -- ;DROP TABLE gallery_items'})
+    assert weird.status_code == 200 and weird.json()["total"] == 0
+
+
 def test_sitemap_and_robots(client: httpx.Client, session: Session, media: LocalStorage) -> None:
     user = make_user(session)
     picture = shared_item(session, media, user, "Picture", category="art")
