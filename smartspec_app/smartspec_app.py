@@ -19,7 +19,8 @@ from smartspec_app.pages.admin_moderation import admin_moderation_page
 from smartspec_app.pages.auth import login_page, signup_page
 from smartspec_app.pages.gallery import gallery_page
 from smartspec_app.pages.gallery_item import gallery_item_page
-from smartspec_app.pages.generate import generate_page, generations_page
+from smartspec_app.pages.generate import generate_page
+from smartspec_app.pages.generations import generations_page
 from smartspec_app.pages.index import index_page
 from smartspec_app.pages.sdk import sdk_page
 from smartspec_app.settings import get_settings
@@ -30,6 +31,7 @@ from smartspec_app.state.auth import AuthState
 from smartspec_app.state.gallery import GalleryState
 from smartspec_app.state.gallery_item import GalleryItemState
 from smartspec_app.state.generation import GenerationState
+from smartspec_app.state.history import HistoryState
 from smartspec_app.state.moderation import AuditState, ModerationState
 from smartspec_app.state.sdk import SdkState
 
@@ -94,7 +96,7 @@ app.add_page(
     description="Generate images, videos and speech with kie.ai models.",
     on_load=GenerationState.on_load,
 )
-app.add_page(generations_page, route="/generations", title="My generations · SmartSpec Pro", on_load=GenerationState.on_load)
+app.add_page(generations_page, route="/generations", title="My generations · SmartSpec Pro", on_load=HistoryState.on_load)
 app.add_page(account_page, route="/account", title="Account · SmartSpec Pro", on_load=AccountState.on_load)
 app.add_page(admin_page, route="/admin", title="Admin · SmartSpec Pro", on_load=AdminState.on_load)
 app.add_page(admin_moderation_page, route="/admin/moderation", title="Moderation · SmartSpec Pro", on_load=ModerationState.on_load)

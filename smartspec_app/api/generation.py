@@ -6,14 +6,15 @@ worker.provider_name, worker.enqueue), so a task started here shows up live on /
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from smartspec_app.api.deps import CurrentUser, OptionalUser
 from smartspec_app.api.gallery import site_urls
-from smartspec_app.api.schemas import GenerateRequest, ModelsOut, TaskOut, TaskPage, TaskStatusName, error_responses
+from smartspec_app.api.schemas import GenerateRequest, ModelsOut, TaskOut, TaskPage, TaskStatusName, TaskType, error_responses
 from smartspec_app.models import GenerationTask
 from smartspec_app.services import catalog, generation, task_media, worker
 from smartspec_app.services.db import session_scope
@@ -80,11 +81,17 @@ def list_tasks(
     page: int = Query(1, ge=1, le=100_000),
     page_size: int = Query(20, ge=1, le=100),
     status: TaskStatusName | None = None,
+    task_type: TaskType | None = None,
+    model_id: str | None = Query(None, max_length=100, description="Only tasks of this model."),
+    q: str | None = Query(None, max_length=generation.MAX_TASK_QUERY, description="Only tasks whose prompt contains this (any case)."),
+    created_after: Annotated[datetime | None, Query(description="Created at or after this (ISO 8601; a date: its midnight UTC).")] = None,
+    created_before: Annotated[datetime | None, Query(description="Created before this (ISO 8601; a date: its midnight UTC).")] = None,
 ) -> dict:
-    """Your own tasks, newest first, optionally only those in one status."""
+    """Your own tasks, newest first, narrowed by any of the filters (all must hold)."""
     urls = site_urls(request)
+    filters = generation.TaskFilters(status, task_type, model_id, q, created_after, created_before)
     with session_scope() as session:
-        tasks, total = generation.list_tasks_for_user_id(session, user.id, limit=page_size, offset=(page - 1) * page_size, status=status)
+        tasks, total = generation.list_tasks_for_user_id(session, user.id, limit=page_size, offset=(page - 1) * page_size, filters=filters)
         items = [task_json(t, urls) for t in tasks]
     return {"items": items, "page": page, "page_size": page_size, "total": total, "has_more": page * page_size < total}
 

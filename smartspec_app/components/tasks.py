@@ -89,7 +89,13 @@ def current_task_panel() -> rx.Component:
                     ),
                 ),
                 rx.text(task.prompt, size="2", color_scheme="gray", trim="end"),
-                rx.cond(task.status == "completed", share_button(task.id, task.prompt)),
+                rx.hstack(
+                    rx.cond(task.status == "completed", share_button(task.id, task.prompt)),
+                    reuse_link(task, "reuse-current"),
+                    rx.cond(~task.active, run_again_button(GenerationState.run_again(task.id), "run-again-current")),
+                    wrap="wrap",
+                    spacing="2",
+                ),
                 share_dialog(),
                 spacing="3",
                 width="100%",
@@ -97,6 +103,30 @@ def current_task_panel() -> rx.Component:
             width="100%",
             id="current-task",
         ),
+    )
+
+
+def reuse_link(task: rx.Var[TaskView], element_id: str = "") -> rx.Component:
+    """Back to the form with this task's model, parameters and prompt filled in."""
+    return rx.link(
+        rx.button(rx.icon("sliders_horizontal", size=14), "Reuse settings", variant="soft", size="1"),
+        href="/generate?reuse=" + task.id,
+        class_name="reuse-settings",
+        id=element_id or None,
+        title="Open the form with this generation's model, prompt and parameters",
+    )
+
+
+def run_again_button(on_click: rx.event.EventSpec, element_id: str = "") -> rx.Component:
+    return rx.button(
+        rx.icon("rotate_cw", size=14),
+        "Run again",
+        variant="soft",
+        size="1",
+        class_name="run-again",
+        id=element_id or None,
+        title="Start a new generation with the same settings",
+        on_click=on_click,
     )
 
 
@@ -117,14 +147,26 @@ def _thumb(task: rx.Var[TaskView]) -> rx.Component:
     )
 
 
-def task_row(task: rx.Var[TaskView]) -> rx.Component:
+def task_row(
+    task: rx.Var[TaskView],
+    on_delete: rx.event.EventSpec,
+    on_run_again: rx.event.EventSpec,
+    on_open: rx.event.EventSpec | None = None,
+) -> rx.Component:
+    """One generation in a list: what it was, how it went, and what can be done with it."""
     return rx.hstack(
         _thumb(task),
         rx.vstack(
             rx.hstack(status_badge(task), sandbox_label(task), rx.text(task.model_name, size="2", weight="medium"), align="center"),
-            rx.text(task.prompt, size="2", trim="end", max_width="40em"),
+            rx.text(task.prompt, size="2", trim="end", max_width="40em", class_name="task-prompt"),
             rx.cond(task.active, rx.progress(value=task.progress, max=100, width="12em")),
             rx.cond(task.error_message != "", rx.text(task.error_message, size="1", color_scheme="red")),
+            rx.hstack(
+                reuse_link(task),
+                rx.cond(~task.active, run_again_button(on_run_again.stop_propagation)),
+                spacing="2",
+                on_click=rx.stop_propagation,
+            ),
             spacing="1",
             align="start",
         ),
@@ -139,7 +181,7 @@ def task_row(task: rx.Var[TaskView]) -> rx.Component:
                 color_scheme="red",
                 class_name="delete-task",
                 title="Delete this generation and its files",
-                on_click=GenerationState.delete_task(task.id).stop_propagation,
+                on_click=on_delete.stop_propagation,
             ),
         ),
         class_name="task-row",
@@ -147,20 +189,31 @@ def task_row(task: rx.Var[TaskView]) -> rx.Component:
         align="center",
         padding="0.5em",
         border_radius="8px",
-        cursor="pointer",
+        cursor="pointer" if on_open is not None else "default",
         _hover={"background": "var(--gray-a3)"},
-        on_click=GenerationState.show_task(task.id),
+        on_click=on_open,
     )
 
 
+def _recent_row(task: rx.Var[TaskView]) -> rx.Component:
+    return task_row(task, GenerationState.delete_task(task.id), GenerationState.run_again(task.id), GenerationState.show_task(task.id))
+
+
 def task_history() -> rx.Component:
+    """The latest generations under the form; /generations has all of them."""
     return rx.vstack(
-        rx.heading("My generations", size="5"),
+        rx.hstack(
+            rx.heading("Recent generations", size="5"),
+            rx.spacer(),
+            rx.link("All generations, with search and filters →", href="/generations", size="2", id="all-generations"),
+            width="100%",
+            align="center",
+        ),
         rx.cond(
             GenerationState.live_tasks.length() + GenerationState.tasks.length() > 0,
             rx.vstack(
-                rx.foreach(GenerationState.live_tasks, task_row),  # followed live: a progress tick resends only these
-                rx.foreach(GenerationState.tasks, task_row),
+                rx.foreach(GenerationState.live_tasks, _recent_row),  # followed live: a progress tick resends only these
+                rx.foreach(GenerationState.tasks, _recent_row),
                 width="100%",
                 spacing="1",
                 id="task-history",

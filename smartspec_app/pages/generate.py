@@ -104,7 +104,3 @@ def generate_page() -> rx.Component:
         current_task_panel(),
         task_history(),
     )
-
-
-def generations_page() -> rx.Component:
-    return page_frame(rx.heading("My generations", size="7"), current_task_panel(), task_history())

@@ -13,7 +13,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, update
@@ -22,7 +22,7 @@ from sqlmodel import Session, col, func, select
 from smartspec_app.models import GenerationTask, TaskStatus, User, utcnow
 from smartspec_app.services import catalog
 from smartspec_app.services.downloads import UrlPolicy, download_result
-from smartspec_app.services.errors import Conflict, NotFound, PermissionDenied, ProviderError
+from smartspec_app.services.errors import Conflict, NotFound, PermissionDenied, ProviderError, ValidationError
 from smartspec_app.services.providers.base import Provider, ProviderTaskState
 from smartspec_app.services.storage import Storage, generation_key, local_copy, thumbnail_key
 from smartspec_app.services.thumbnails import ThumbnailError, make_thumbnail
@@ -101,15 +101,69 @@ def list_tasks_for_user(session: Session, user: User, *, limit: int = 20, offset
     return list_tasks_for_user_id(session, user.id, limit=limit, offset=offset)
 
 
+MAX_TASK_QUERY = 200
+
+
+@dataclass(frozen=True)
+class TaskFilters:
+    """What a user's history can be narrowed to; every field optional, all of them must hold.
+
+    `q` finds tasks whose prompt contains it (case-insensitive); `created_after` is inclusive and
+    `created_before` exclusive (naive datetimes are UTC)."""
+
+    status: str | None = None
+    task_type: str | None = None
+    model_id: str | None = None
+    q: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+    def checked(self) -> TaskFilters:
+        """The filters with blanks dropped and times made aware; ValidationError naming the field otherwise."""
+        if self.status and self.status not in (*TaskStatus.ACTIVE, *TaskStatus.TERMINAL):
+            raise ValidationError(f"status is one of {', '.join((*TaskStatus.ACTIVE, *TaskStatus.TERMINAL))}", field="status")
+        if self.task_type and self.task_type not in catalog.TASK_TYPES:
+            raise ValidationError(f"task_type is one of {', '.join(catalog.TASK_TYPES)}", field="task_type")
+        q = " ".join((self.q or "").split())
+        if len(q) > MAX_TASK_QUERY:
+            raise ValidationError(f"Keep the search under {MAX_TASK_QUERY} characters", field="q")
+        after, before = _aware(self.created_after), _aware(self.created_before)
+        if after and before and after > before:
+            raise ValidationError("created_before must not be earlier than created_after", field="created_before")
+        return TaskFilters(self.status or None, self.task_type or None, (self.model_id or "").strip() or None, q or None, after, before)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
 def list_tasks_for_user_id(
-    session: Session, user_id: int, *, limit: int = 20, offset: int = 0, status: str | None = None
+    session: Session,
+    user_id: int,
+    *,
+    limit: int = 20,
+    offset: int = 0,
+    status: str | None = None,
+    filters: TaskFilters | None = None,
 ) -> tuple[list[GenerationTask], int]:
-    """A user's own tasks (only those in `status` when given), newest first, and how many there are in all."""
+    """A user's own tasks (narrowed by `filters`, or only those in `status`), newest first, and how many match in all."""
+    f = (filters or TaskFilters(status=status)).checked()
     query = select(GenerationTask).where(GenerationTask.user_id == user_id)
-    if status:
-        query = query.where(GenerationTask.status == status)
+    if f.status:
+        query = query.where(GenerationTask.status == f.status)
+    if f.task_type:
+        query = query.where(GenerationTask.task_type == f.task_type)
+    if f.model_id:
+        query = query.where(GenerationTask.model_id == f.model_id)
+    if f.q:
+        query = query.where(col(GenerationTask.prompt).icontains(f.q, autoescape=True))
+    if f.created_after:
+        query = query.where(col(GenerationTask.created_at) >= f.created_after)
+    if f.created_before:
+        query = query.where(col(GenerationTask.created_at) < f.created_before)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(query.order_by(col(GenerationTask.created_at).desc()).offset(offset).limit(limit)).all()
+    order = (col(GenerationTask.created_at).desc(), col(GenerationTask.id).desc())
+    rows = session.exec(query.order_by(*order).offset(offset).limit(limit)).all()
     return list(rows), total
 
 
@@ -117,6 +171,30 @@ def recent_tasks(session: Session, user_id: int, limit: int = 20) -> list[Genera
     """A user's newest tasks (one query: what an open generation page shows)."""
     query = select(GenerationTask).where(GenerationTask.user_id == user_id)
     return list(session.exec(query.order_by(col(GenerationTask.created_at).desc()).limit(limit)).all())
+
+
+@dataclass(frozen=True)
+class TaskSettings:
+    """What a task was asked for, to fill the form again ("Reuse settings") or run it again."""
+
+    task_type: str
+    model_id: str
+    prompt: str
+    parameters: dict[str, Any]
+
+
+def settings_of(session: Session, user: User, task_id: str) -> TaskSettings:
+    """The settings of one of the user's tasks (another user's is NotFound, like a missing one)."""
+    task = get_task_for_user(session, user, task_id)
+    if task.user_id != user.id:
+        raise NotFound("No such generation task")
+    return TaskSettings(task.task_type, task.model_id, task.prompt, dict(task.parameters))
+
+
+def run_again(session: Session, user: User, task_id: str, provider_name: str) -> GenerationTask:
+    """A new pending task with the same model, prompt and parameters, checked against today's catalog."""
+    settings = settings_of(session, user, task_id)
+    return start_generation(session, user, settings.task_type, settings.model_id, settings.prompt, settings.parameters, provider_name)
 
 
 def _claim(session: Session, task_id: str, worker_id: str, lease: timedelta = LEASE) -> bool:

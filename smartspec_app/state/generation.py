@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 import reflex as rx
 
-from smartspec_app.models import GenerationTask, TaskStatus
+from smartspec_app.models import GenerationTask, TaskStatus, User
 from smartspec_app.services import auth, catalog, generation, rate_limit, task_events, task_media, worker
 from smartspec_app.services.db import session_scope
 from smartspec_app.services.errors import SmartSpecError
@@ -198,13 +198,21 @@ class GenerationState(AuthState):
         self.sandbox_mode = worker.provider_name(user.id) == "sandbox"
         if not self.param_values:
             self._reset_params()
-        self._prefill_from_query()
+        self._prefill_from_query(user)
+        wanted = str(self.router.url.query_parameters.get("task", "") or "")
+        if wanted:  # /generate?task=<id>: follow that task (e.g. one just started by "Run again" in the history)
+            self.current_task = TaskView(id=wanted)
         self._load_tasks(user.id)
         return GenerationState.watch_tasks
 
-    def _prefill_from_query(self) -> None:
-        """/generate?prompt=...&model=... (the gallery's "Generate similar") fills in the form."""
+    def _prefill_from_query(self, user: User) -> None:
+        """/generate?prompt=...&model=... (the gallery's "Generate similar") fills in the form;
+        /generate?reuse=<task id> ("Reuse settings") fills it with one of the user's tasks."""
         query = self.router.url.query_parameters
+        reuse = str(query.get("reuse", "") or "")
+        if reuse:
+            self._reuse(user, reuse)
+            return
         model_id, prompt = str(query.get("model", "") or ""), str(query.get("prompt", "") or "")
         if model_id and model_id != self.model_id:
             try:
@@ -216,6 +224,24 @@ class GenerationState(AuthState):
                 self._reset_params()
         if prompt:
             self.prompt = prompt[: self.prompt_limit or len(prompt)]
+
+    def _reuse(self, user: User, task_id: str) -> None:
+        """The form as the task was asked for: its kind, model, prompt and every parameter."""
+        self.form_error, self.error_field = "", ""
+        try:
+            with session_scope() as session:
+                settings = generation.settings_of(session, user, task_id)
+        except SmartSpecError as exc:
+            self.form_error = exc.message
+            return
+        self.prompt = settings.prompt
+        try:
+            model = catalog.get_model(settings.model_id)
+        except SmartSpecError:
+            self.form_error = f"The model of that generation ({settings.model_id}) is no longer offered; pick another one."
+            return
+        self.task_type, self.model_id = model.task_type, model.id
+        self.param_values = {p.name: _as_text(settings.parameters.get(p.name, p.default_value())) for p in model.params}
 
     def _load_tasks(self, user_id: int) -> None:
         self._show_tasks(recent_task_views(user_id), keep_live=False)
@@ -352,6 +378,23 @@ class GenerationState(AuthState):
             return rx.toast.error(exc.message)
         self._apply([cancelled])  # the watcher gets the same change pushed; applying it twice changes nothing
         return rx.toast.info("Generation cancelled")
+
+    @rx.event
+    def run_again(self, task_id: str):
+        """A new task with the settings of one of the user's tasks, followed live here."""
+        user = self._current_user()
+        if user is None:
+            return rx.redirect("/login?next=/generate")
+        try:
+            rate_limit.get_limiter().check_user(user.id)
+            with session_scope() as session:
+                task = generation.run_again(session, user, task_id, worker.provider_name(user.id))
+        except SmartSpecError as exc:
+            return rx.toast.error(exc.message)
+        worker.enqueue(task.id)
+        self.current_task = task_view(task)
+        self.live_tasks = [self.current_task, *[t for t in self.live_tasks if t.id != task.id]]
+        return GenerationState.watch_tasks
 
     @rx.event
     def show_task(self, task_id: str):

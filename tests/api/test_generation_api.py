@@ -319,6 +319,41 @@ def test_list_my_tasks(client: httpx.Client, session: Session, enqueued) -> None
         assert response.status_code == 422 and response.json()["error"]["details"]["field"] == field
 
 
+def test_filter_my_tasks(client: httpx.Client, session: Session, enqueued) -> None:
+    user = make_user(session)
+    _id, token = api_token(session, user)
+    image = completed_task(session, get_storage(), user, prompt="A quiet harbour at night")
+    body = {"task_type": "speech", "model_id": "elevenlabs/text-to-speech-turbo-2-5", "prompt": "Harbour announcements"}
+    speech = client.post("/api/generation/generate", json=body, headers=bearer(token)).json()["id"]
+    with session_scope() as s:  # the image was made a week ago
+        old = s.get(GenerationTask, image.id)
+        old.created_at = datetime.fromisoformat("2026-11-01T09:00:00+00:00")
+        s.add(old)
+
+    def ids(**params) -> list[str]:
+        response = client.get("/api/generation/tasks", params=params, headers=bearer(token))
+        assert response.status_code == 200, response.text
+        return [t["id"] for t in response.json()["items"]]
+
+    assert ids(q="HARBOUR") == [speech, image.id]
+    assert ids(q="night") == [image.id]
+    assert ids(task_type="speech") == [speech]
+    assert ids(model_id="nano-banana-pro") == [image.id]
+    assert ids(q="harbour", status="completed", task_type="image") == [image.id]
+    assert ids(created_after="2026-11-01", created_before="2026-11-02") == [image.id]
+    assert ids(created_before="2026-11-01T09:00:00Z") == []  # exclusive
+    assert ids(created_after="2026-11-01T09:00:00Z", created_before="2026-11-01T10:00:00+01:00") == []
+    assert ids(created_after="2026-11-02") == [speech]
+    for params, field in (
+        ({"task_type": "poem"}, "task_type"),
+        ({"created_after": "yesterday"}, "created_after"),
+        ({"q": "x" * 201}, "q"),
+        ({"created_after": "2026-11-05", "created_before": "2026-11-01"}, "created_before"),
+    ):
+        response = client.get("/api/generation/tasks", params=params, headers=bearer(token))
+        assert response.status_code == 422 and response.json()["error"]["details"]["field"] == field, response.text
+
+
 def test_models_name_the_callers_provider(client: httpx.Client, session: Session) -> None:
     anonymous = client.get("/api/generation/models")
     assert anonymous.status_code == 200

@@ -77,7 +77,7 @@ def test_reload_and_second_tab_follow_a_running_task(live_app: LiveApp, page: Pa
     page.click("#generate-button")
     expect(page.locator("#task-status")).to_have_text("running", timeout=10_000)
     second = page.context.new_page()
-    second.goto(live_app.base_url + "/generations")
+    second.goto(live_app.base_url + "/generate")
     page.reload()
     for tab in (page, second):
         expect(tab.locator("#current-task")).to_contain_text("Two tabs watching one task")

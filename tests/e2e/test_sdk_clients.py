@@ -101,6 +101,10 @@ def test_python_sdk_generates_waits_and_downloads(api_app: LiveApp, account: dic
         saved = client.download_output(task, tmp_path / "result.bin")
         assert saved.read_bytes() == media.content
         assert task.id in {t.id for t in client.list_tasks(page_size=50).items}
+        word = PROMPT.split()[-1].upper()  # the history's filters: prompt text (any case), kind, status, dates
+        assert task.id in {t.id for t in client.list_tasks(q=word, task_type="image", status="completed", created_after="2020-01-01").items}
+        assert task.id not in {t.id for t in client.list_tasks(task_type="speech").items}
+        assert client.list_tasks(q="no such prompt anywhere").total == 0
 
         waited = client.generate_image(PROMPT, model="nano-banana-pro", aspect_ratio="4:3", interval=0.5)  # waits by default
         assert waited.status == "completed" and waited["output_url"] == waited.output_url and waited["parameters"]["aspect_ratio"] == "4:3"
@@ -130,6 +134,7 @@ def test_python_sdk_shares_to_the_gallery_and_likes(api_app: LiveApp, account: d
         assert client.like(item["id"])["liked"] is True
         assert client.like(item["id"])["liked"] is True  # "like" is idempotent
         assert item["id"] in {i["id"] for i in client.list_gallery(sort_by="newest")["items"]}
+        assert [i["id"] for i in client.list_gallery(q="lighthouse SDK", tag="sdk")["items"]] == [item["id"]]
         with pytest.raises(module.ConflictError):
             client.share_to_gallery(task.id, "The same task again")
 
@@ -148,6 +153,7 @@ def test_javascript_sdk_runs_under_node(api_app: LiveApp, account: dict, tmp_pat
     assert out["listed"] is True
     assert out["waited"]["status"] == "completed" and out["waited"]["outputUrl"].startswith("http")
     assert out["waited"]["aspectRatio"] == "4:3"
+    assert out["filtered"] == {"matching": True, "otherKind": False}
     assert out["failed"]["error"]["name"] == "TaskFailedError"
     assert out["cancelled"] == {"status": "cancelled"}
     assert out["waitCancelled"]["error"]["name"] == "TaskFailedError" and out["waitCancelled"]["error"]["code"] == "cancelled"

@@ -55,6 +55,11 @@ if (config.mode === "errors") {
   out.progress = progress;
   out.download = await download(done.outputUrl);
   out.listed = (await client.listTasks(1, 50)).items.some((t) => t.id === done.id);
+  const word = config.prompt.split(" ").pop().toUpperCase();
+  out.filtered = {
+    matching: (await client.listTasks(1, 50, { q: word, taskType: "image", status: "completed" })).items.some((t) => t.id === done.id),
+    otherKind: (await client.listTasks(1, 50, { taskType: "speech" })).items.some((t) => t.id === done.id),
+  };
   // one options object, resolved when the task has finished
   const waited = await client.generateImage({ prompt: config.prompt, model: "nano-banana-pro", aspect_ratio: "4:3", intervalMs: 400 });
   out.waited = { status: waited.status, outputUrl: waited.outputUrl, aspectRatio: waited.parameters.aspect_ratio };

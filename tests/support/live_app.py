@@ -67,9 +67,10 @@ class LiveApp:
             **(extra_env or {}),  # may set DATABASE_URL / REDIS_URL on purpose
         }
 
-    def run_python(self, code: str) -> str:
-        """Run a snippet with the app's environment (same database and queue); returns stdout."""
-        done = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, env=self.env, capture_output=True, text=True, timeout=120)
+    def run_python(self, code: str, *args: str) -> str:
+        """Run a snippet (with `args` in sys.argv[1:]) in the app's environment (same database and queue); returns stdout."""
+        command = [sys.executable, "-c", code, *args]
+        done = subprocess.run(command, cwd=PROJECT_ROOT, env=self.env, capture_output=True, text=True, timeout=120)
         if done.returncode != 0:
             raise AssertionError(f"snippet failed:\n{done.stderr[-3000:]}")
         return done.stdout
