@@ -73,7 +73,7 @@ def pg_vector(row: str) -> str:
 
 POSTGRES_DDL = (
     f"""CREATE TABLE IF NOT EXISTS {ROWS_TABLE} (
-  item_id VARCHAR(32) PRIMARY KEY, {ROW_COLUMNS}, created_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, search_vector tsvector NOT NULL)""",
+  item_id VARCHAR(32) PRIMARY KEY, {ROW_COLUMNS}, created_at TIMESTAMP WITH TIME ZONE NOT NULL, search_vector tsvector NOT NULL)""",
     f"CREATE INDEX IF NOT EXISTS ix_{ROWS_TABLE}_vector ON {ROWS_TABLE} USING gin (search_vector)",
     f"""CREATE OR REPLACE FUNCTION {PG_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -121,6 +121,10 @@ def ignore_in_autogenerate() -> None:
     if _registered:
         return
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # its set-up lines are not news
+    # the comparison logs "Detected removed table" for the search tables before the filter below drops them
+    logging.getLogger("alembic.autogenerate.compare.tables").addFilter(
+        lambda record: not any(f"'{name}'" in record.getMessage() for name in SEARCH_TABLES)
+    )
     from alembic.autogenerate import comparators
     from alembic.operations import ops
     from alembic.util import DispatchPriority, PriorityDispatchResult

@@ -69,7 +69,7 @@ POSTGRES_UP = (
     """CREATE TABLE IF NOT EXISTS gallery_search_rows (
   item_id VARCHAR(32) PRIMARY KEY, user_id INTEGER NOT NULL, is_public BOOLEAN NOT NULL, moderation_status VARCHAR(16) NOT NULL,
   is_nsfw BOOLEAN NOT NULL, category VARCHAR(50) NOT NULL, media_type VARCHAR(16) NOT NULL,
-  created_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, search_vector tsvector NOT NULL)""",
+  created_at TIMESTAMP WITH TIME ZONE NOT NULL, search_vector tsvector NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS ix_gallery_search_rows_vector ON gallery_search_rows USING gin (search_vector)",
     """CREATE OR REPLACE FUNCTION gallery_search_sync() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
