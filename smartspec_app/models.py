@@ -203,6 +203,10 @@ class GalleryItem(SQLModel, table=True):
     picture_width: int | None = None
     picture_height: int | None = None
     picture_widths: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
+    # the author's one re-review request (services/author_moderation.py)
+    review_requested_at: datetime | None = None  # set once, never cleared: one request per item
+    review_note: str | None = Field(default=None, max_length=1000)  # what the author told the moderators
+    review_open: bool = Field(default=False, sa_column_kwargs={"server_default": false()})  # until a moderator decides
 
 
 search_schema.attach(GalleryItem.__table__)  # the full-text index (FTS5 / tsvector) is built with the table

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query, Request, Response
@@ -16,11 +17,13 @@ from smartspec_app.api.schemas import (
     LikeAction,
     LikeOut,
     LikeRequest,
+    ModerationOut,
+    ReviewRequest,
     ShareRequest,
     error_responses,
 )
 from smartspec_app.api.text_types import Text
-from smartspec_app.services import gallery, gallery_engagement, gallery_feed, gallery_search
+from smartspec_app.services import author_moderation, gallery, gallery_engagement, gallery_feed, gallery_search
 from smartspec_app.services.db import session_scope
 from smartspec_app.services.gallery import CATEGORIES, GalleryEntry
 from smartspec_app.services.seo import SiteUrls, iso
@@ -120,11 +123,30 @@ def share_generation(body: ShareRequest, request: Request, user: CurrentUser) ->
 
 @router.get("/item/{item_id}", response_model=GalleryItemDetail, responses=error_responses(404))
 def get_gallery_item(item_id: str, request: Request, user: OptionalUser) -> dict:
-    """One item: anyone for listed and unlisted items, the author for private ones."""
+    """One item: anyone for listed and unlisted items, the author for private ones. The author (and
+    admins) also get `moderation`: its status and, when it was rejected or flagged, why."""
     with session_scope() as session:
         entry = gallery.get_item(session, item_id, user)
         liked = gallery_engagement.has_liked(session, user, item_id)
-        return {**item_json(entry, site_urls(request)), "liked": liked}
+        notice = None
+        if gallery.can_edit(entry.item, user):
+            notice = moderation_json(author_moderation.notice_for(session, entry.item, get_settings().nsfw_threshold))
+        return {**item_json(entry, site_urls(request)), "liked": liked, "moderation": notice}
+
+
+def moderation_json(notice: author_moderation.ModerationNotice) -> dict:
+    data = dataclasses.asdict(notice)
+    data["review_requested_at"] = iso(notice.review_requested_at) if notice.review_requested_at else None
+    return data
+
+
+@router.post("/item/{item_id}/review", response_model=ModerationOut, responses=error_responses(401, 403, 404, 409, 422))
+def request_review(item_id: str, body: ReviewRequest, user: CurrentUser) -> dict:
+    """Ask, once per item, for a moderator to look again at your rejected, flagged, NSFW-marked or
+    reported item (a rejected one goes back to pending). A second request is a 409."""
+    with session_scope() as session:
+        notice = author_moderation.request_review(session, user, item_id, body.note, get_settings().nsfw_threshold)
+        return moderation_json(notice)
 
 
 @router.delete("/item/{item_id}", status_code=204, responses=error_responses(403, 404))

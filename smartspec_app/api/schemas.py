@@ -168,8 +168,36 @@ class GalleryItemOut(BaseModel):
     updated_at: str
 
 
+class DetectorLabelOut(BaseModel):
+    label: str = Field(description="The detector's label, e.g. FEMALE_BREAST_EXPOSED.")
+    words: str = Field(description="The same in words.")
+    score: float
+
+
+class ModerationOut(BaseModel):
+    """Where the item stands in moderation and why, as its author is told."""
+
+    status: Literal["pending", "approved", "rejected"]
+    state: Literal["approved", "waiting", "flagged", "reported", "nsfw", "rejected"]
+    headline: str
+    reason: str = Field(description="The moderator's reason, the detector's findings or the reports; may be empty.")
+    labels: list[DetectorLabelOut] = Field(description="The detector's labels at or over the threshold, when it flagged the item.")
+    listed: bool = Field(description="Whether it appears in the public gallery.")
+    review_requested_at: str | None = Field(description="When the author asked for a re-review (once per item).")
+    review_note: str
+    review_open: bool = Field(description="A re-review was asked for and no moderator has decided since.")
+    can_request_review: bool
+
+
 class GalleryItemDetail(GalleryItemOut):
     liked: bool = Field(description="Whether the caller likes it (false without a token).")
+    moderation: ModerationOut | None = Field(None, description="For the author and admins only; null for everyone else.")
+
+
+class ReviewRequest(BaseModel):
+    """Ask for another look at your rejected, flagged, NSFW-marked or reported item (once per item)."""
+
+    note: Text = Field("", max_length=1000, description="What the moderators should know.")
 
 
 class GalleryPage(BaseModel):

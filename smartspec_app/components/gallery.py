@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from smartspec_app.components.brand_icons import FACEBOOK_LOGO, X_LOGO, brand_icon
+from smartspec_app.components.moderation_notice import card_notice
 from smartspec_app.services.pictures import CARD_SIZES, ITEM_SIZES
 from smartspec_app.services.seo import EAGER_CARDS
 from smartspec_app.state.gallery import REMOVE_SEO_BLOCK, GalleryCard, GalleryState
@@ -105,7 +106,7 @@ def media_card(card: rx.Var[GalleryCard], index: rx.Var[int]) -> rx.Component:
                 align="center",
                 spacing="2",
             ),
-            rx.cond(GalleryState.own_view, _visibility_menu(card)),
+            rx.cond(GalleryState.own_view, rx.vstack(_visibility_menu(card), card_notice(card), spacing="1", width="100%")),
             spacing="2",
             width="100%",
         ),

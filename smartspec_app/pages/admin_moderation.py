@@ -227,6 +227,16 @@ def _detail_dialog() -> rx.Component:
                     rx.link("Open page", href=d.href, size="2"),
                 ),
                 rx.cond(d.moderation_reason != "", rx.text("Reason: ", d.moderation_reason, size="2")),
+                rx.cond(
+                    d.review_open,
+                    rx.callout(
+                        rx.text(rx.text.strong("The author asks for a re-review"), rx.cond(d.review_note != "", ": " + d.review_note, ".")),
+                        icon="message_square_reply",
+                        color_scheme="blue",
+                        size="1",
+                        id="detail-review-request",
+                    ),
+                ),
                 rx.text(d.prompt, size="2", color_scheme="gray"),
                 rx.card(
                     rx.vstack(

@@ -6,6 +6,7 @@ import reflex as rx
 
 from smartspec_app.components.gallery import item_media, like_button, reveal_when_loaded, share_buttons
 from smartspec_app.components.gallery_forms import delete_dialog, edit_dialog
+from smartspec_app.components.moderation_notice import moderation_panel
 from smartspec_app.components.nav import page_frame
 from smartspec_app.components.report_dialog import report_dialog
 from smartspec_app.state.gallery_item import GalleryItemState
@@ -29,6 +30,7 @@ def _details() -> rx.Component:
             wrap="wrap",
         ),
         rx.cond(item.visibility != "public", rx.badge(item.visibility, color_scheme="amber", id="item-visibility")),
+        moderation_panel(),
         rx.cond(item.description != "", rx.text(item.description, id="item-description")),
         _detail("Prompt", rx.text(item.prompt, id="item-prompt", size="2")),
         _detail("Model", rx.text(item.model_name, id="item-model", size="2")),

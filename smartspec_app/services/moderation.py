@@ -37,6 +37,7 @@ FILTERS: dict[str, str] = {
     "reported": "Reported",
     "approved": "Approved",
     "rejected": "Rejected",
+    "review": "Re-review requested",
     "all": "All",
 }
 ACTIONS: dict[str, str] = {
@@ -49,6 +50,7 @@ ACTIONS: dict[str, str] = {
     "delete": "Delete",
 }
 SYSTEM_ACTIONS: dict[str, str] = {"screen": "Screened on sharing", "auto_hide": "Hidden by reports"}
+AUTHOR_ACTIONS: dict[str, str] = {"review_requested": "Re-review requested by the author"}  # services/author_moderation.py
 MAX_PAGE_SIZE = 100
 MAX_BULK = 100
 MAX_REASON = 1000
@@ -206,6 +208,7 @@ def filter_clause(name: str) -> ColumnElement[bool]:
         "reported": col(GalleryItem.reports_count) > 0,
         "approved": status == APPROVED,
         "rejected": status == REJECTED,
+        "review": col(GalleryItem.review_open) == true(),
         "all": true(),
     }
     if name not in clauses:
@@ -225,7 +228,7 @@ def queue(session: Session, filter_name: str = "pending", *, page: int = 1, page
     created = col(GalleryItem.created_at)
     order = (
         (created.asc(), col(GalleryItem.id).asc())
-        if filter_name in ("pending", "flagged", "reported")
+        if filter_name in ("pending", "flagged", "reported", "review")
         else (created.desc(), col(GalleryItem.id).desc())
     )
     rows = session.exec(
@@ -299,6 +302,14 @@ def _touch(session: Session, item: GalleryItem) -> None:
     session.add(item)
 
 
+def _decide(item: GalleryItem, details: dict[str, Any]) -> dict[str, Any]:
+    """A moderator's decision answers the author's open re-review request, if any (noted in the audit row)."""
+    if item.review_open:
+        item.review_open = False
+        details["review_answered"] = True
+    return details
+
+
 def approve(session: Session, actor: User, item_id: str, reason: str = "") -> GalleryItem:
     """Approve: the item may be public (if its owner made it public and it is not marked NSFW); open reports close."""
     require_admin(actor)
@@ -307,7 +318,7 @@ def approve(session: Session, actor: User, item_id: str, reason: str = "") -> Ga
     item.moderation_status, item.moderation_reason = APPROVED, reason or None
     closed = resolve_reports(session, item, "approved")
     _touch(session, item)
-    record_action(session, item, actor, "approve", reason, {"from": before, "reports_closed": closed})
+    record_action(session, item, actor, "approve", reason, _decide(item, {"from": before, "reports_closed": closed}))
     session.flush()
     return item
 
@@ -323,7 +334,7 @@ def reject(session: Session, actor: User, item_id: str, reason: str) -> GalleryI
     item.is_featured, item.featured_at = False, None
     closed = resolve_reports(session, item, "rejected")
     _touch(session, item)
-    record_action(session, item, actor, "reject", reason, {"from": before, "reports_closed": closed})
+    record_action(session, item, actor, "reject", reason, _decide(item, {"from": before, "reports_closed": closed}))
     session.flush()
     return item
 
@@ -335,8 +346,9 @@ def mark_nsfw(session: Session, actor: User, item_id: str, nsfw: bool = True, re
     item.is_nsfw = nsfw
     if nsfw:
         item.is_featured, item.featured_at = False, None
+        item.moderation_reason = reason or None  # what the author is told (services/author_moderation.py)
     _touch(session, item)
-    record_action(session, item, actor, "mark_nsfw" if nsfw else "unmark_nsfw", reason)
+    record_action(session, item, actor, "mark_nsfw" if nsfw else "unmark_nsfw", reason, _decide(item, {}))
     session.flush()
     return item
 

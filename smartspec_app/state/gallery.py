@@ -14,12 +14,13 @@ from urllib.parse import quote, urlencode
 import reflex as rx
 
 from smartspec_app.models import User
-from smartspec_app.services import gallery, gallery_feed, gallery_search
+from smartspec_app.services import author_moderation, gallery, gallery_feed, gallery_search
 from smartspec_app.services.db import session_scope
 from smartspec_app.services.errors import NotFound, SmartSpecError
 from smartspec_app.services.gallery import CATEGORIES, GalleryEntry
 from smartspec_app.services.seo import SEO_BLOCK_ID, SEO_STYLE_ID
 from smartspec_app.services.storage import get_storage
+from smartspec_app.settings import get_settings
 from smartspec_app.state.auth import AuthState
 
 PAGE_SIZE = 24
@@ -46,6 +47,8 @@ class GalleryCard:
     picture_srcset: str = ""
     picture_width: int = 0
     picture_height: int = 0
+    moderation_headline: str = ""  # the author's own page: where it stands and why (services/author_moderation.py)
+    moderation_reason: str = ""
 
 
 @dataclasses.dataclass
@@ -78,9 +81,11 @@ def _url(item: gallery.GalleryItem | gallery.ListedItem, url: str | None) -> str
     return gallery.shown_media_url(get_storage(), item, url) if url else ""
 
 
-def card_view(entry: GalleryEntry) -> GalleryCard:
+def card_view(entry: GalleryEntry, explain: bool = False) -> GalleryCard:
+    """A grid card; `explain` (the author's own page): with the moderation headline and reason."""
     item = entry.item
     picture = gallery.shown_picture(get_storage(), item) if item.thumbnail_url or item.media_type == "image" else None
+    notice = author_moderation.explain(item, get_settings().nsfw_threshold) if explain else None  # type: ignore[arg-type]
     return GalleryCard(
         id=item.id,
         href=f"/gallery/{item.slug}",
@@ -97,6 +102,8 @@ def card_view(entry: GalleryEntry) -> GalleryCard:
         picture_srcset=picture.srcset if picture else "",
         picture_width=picture.width if picture else 0,
         picture_height=picture.height if picture else 0,
+        moderation_headline=notice.headline if notice and notice.state != "approved" else "",
+        moderation_reason=notice.reason if notice and notice.state != "approved" else "",
     )
 
 
@@ -211,7 +218,7 @@ class GalleryState(AuthState):
                         sort_by=self.sort_by,
                         q=self.search_text or None,
                     )
-                new_cards = [card_view(e) for e in result.entries]
+                new_cards = [card_view(e, explain=self.own_view) for e in result.entries]
         except SmartSpecError as exc:
             self.cards, self.total, self.has_more = [], 0, False
             self.not_found = isinstance(exc, NotFound) or exc.field == "category"

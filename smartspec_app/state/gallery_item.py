@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from urllib.parse import quote, urlencode
 
 import reflex as rx
 
 from smartspec_app.models import User
-from smartspec_app.services import gallery, gallery_engagement
+from smartspec_app.services import author_moderation, gallery, gallery_engagement
 from smartspec_app.services.db import session_scope
 from smartspec_app.services.errors import NotFound, SmartSpecError
 from smartspec_app.services.gallery import CATEGORIES
@@ -17,8 +18,43 @@ from smartspec_app.state.auth import AuthState
 from smartspec_app.state.gallery import GalleryItemView, item_view, route_arg
 
 
+@dataclasses.dataclass
+class ModerationView:
+    """The author's view of the item's moderation (services/author_moderation.ModerationNotice)."""
+
+    shown: bool = False
+    state: str = ""
+    headline: str = ""
+    reason: str = ""
+    labels: list[str] = dataclasses.field(default_factory=list)
+    listed: bool = False
+    review_requested: str = ""  # the date of the author's re-review request, "" if none
+    review_note: str = ""
+    review_open: bool = False
+    can_request_review: bool = False
+
+
+def moderation_view(notice: author_moderation.ModerationNotice) -> ModerationView:
+    return ModerationView(
+        shown=True,
+        state=notice.state,
+        headline=notice.headline,
+        reason=notice.reason,
+        labels=[f"{label.words} ({label.score:.2f})" for label in notice.labels],
+        listed=notice.listed,
+        review_requested=notice.review_requested_at.strftime("%Y-%m-%d") if notice.review_requested_at else "",
+        review_note=notice.review_note,
+        review_open=notice.review_open,
+        can_request_review=notice.can_request_review,
+    )
+
+
 class GalleryItemState(AuthState):
     item: GalleryItemView = GalleryItemView()
+    moderation: ModerationView = ModerationView()  # for the author (and admins) only
+    is_author: bool = False
+    review_dialog_open: bool = False
+    review_error: str = ""
     found: bool = False
     loaded: bool = False
     liked: bool = False
@@ -62,7 +98,8 @@ class GalleryItemState(AuthState):
     def on_load(self):
         user = self._current_user()
         slug = route_arg(self, "gallery_slug")
-        self.loaded, self.found, self.edit_open = False, False, False
+        self.loaded, self.found, self.edit_open, self.review_dialog_open = False, False, False, False
+        self.moderation, self.is_author = ModerationView(), False
         with session_scope() as session:
             try:
                 match = gallery.get_for_viewer(session, slug, user)
@@ -78,6 +115,9 @@ class GalleryItemState(AuthState):
             self.likes_count = item.likes_count
             self.liked = gallery_engagement.has_liked(session, user, item.id)
             self.is_owner = gallery.can_edit(item, user)
+            self.is_author = user is not None and user.id == item.user_id
+            threshold = get_settings().nsfw_threshold
+            self.moderation = moderation_view(author_moderation.notice_for(session, item, threshold)) if self.is_owner else ModerationView()
         base = get_settings().public_base_url or self.router.url.origin
         self.page_url = f"{base.rstrip('/')}/gallery/{quote(self.item.slug)}"
         self.found, self.loaded = True, True
@@ -107,6 +147,27 @@ class GalleryItemState(AuthState):
             return rx.toast.error(exc.message)
         self.found, self.item = False, GalleryItemView()
         return [rx.redirect(f"/gallery/user/{quote(user.username)}"), rx.toast.success("Deleted from the gallery")]
+
+    @rx.event
+    def set_review_dialog_open(self, value: bool):
+        self.review_dialog_open, self.review_error = value, ""
+
+    @rx.event
+    def request_review(self, form: dict):
+        """The author asks, once, for a moderator to look again (checked on the server)."""
+        user = self._current_user()
+        if user is None:
+            return rx.redirect(f"/login?next=/gallery/{quote(self.item.slug)}")
+        try:
+            with session_scope() as session:
+                notice = author_moderation.request_review(
+                    session, user, self.item.id, str(form.get("note", "")), get_settings().nsfw_threshold
+                )
+        except SmartSpecError as exc:
+            self.review_error = exc.message
+            return
+        self.moderation, self.review_dialog_open = moderation_view(notice), False
+        return rx.toast.success("Re-review requested: a moderator will look again")
 
     @rx.event
     def copy_link(self):

@@ -88,6 +88,8 @@ class ItemDetailView:
     visibility: str = ""
     status: str = ""
     moderation_reason: str = ""
+    review_open: bool = False  # the author asked for a re-review and nobody has decided since
+    review_note: str = ""
     is_nsfw: bool = False
     is_featured: bool = False
     featured_at: str = ""
@@ -197,6 +199,8 @@ class ModerationState(AdminState):
             visibility=item.visibility,
             status=item.moderation_status,
             moderation_reason=item.moderation_reason or "",
+            review_open=item.review_open,
+            review_note=item.review_note or "",
             is_nsfw=item.is_nsfw,
             is_featured=item.is_featured,
             featured_at=_when(item.featured_at),
@@ -332,7 +336,7 @@ class AuditState(AdminState):
 
     @rx.var
     def action_options(self) -> list[str]:
-        return ["all", *moderation.ACTIONS, *moderation.SYSTEM_ACTIONS]
+        return ["all", *moderation.ACTIONS, *moderation.SYSTEM_ACTIONS, *moderation.AUTHOR_ACTIONS]
 
     def _load(self) -> None:
         action = None if self.action_filter == "all" else self.action_filter
@@ -352,7 +356,8 @@ class AuditState(AdminState):
     def choose_action(self, value: str):
         if self._admin() is None:
             return
-        self.action_filter = value if value in ("all", *moderation.ACTIONS, *moderation.SYSTEM_ACTIONS) else "all"
+        known = ("all", *moderation.ACTIONS, *moderation.SYSTEM_ACTIONS, *moderation.AUTHOR_ACTIONS)
+        self.action_filter = value if value in known else "all"
         self.audit_page = 1
         self._load()
 

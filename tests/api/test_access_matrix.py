@@ -46,6 +46,8 @@ MATRIX: dict[tuple[str, str], tuple[dict | None, tuple]] = {
     ("POST", "/api/gallery/item/{item_id}/like"): ({"action": "like"}, (401, 404, OK, OK)),
     ("DELETE", "/api/gallery/item/{item_id}/like"): (None, (401, 404, OK, OK)),
     ("POST", "/api/gallery/item/{item_id}/report"): ({"reason": "spam"}, (401, 404, "4xx", OK)),
+    # the item is approved: nothing to re-review (409) for its author; an admin may not ask in the author's name
+    ("POST", "/api/gallery/item/{item_id}/review"): ({"note": "please"}, (401, 404, 409, 403)),
     ("GET", "/api/admin/gallery/queue"): (None, (401, 403, 403, OK)),
     ("GET", "/api/admin/gallery/items/{item_id}"): (None, (401, 403, 403, OK)),
     ("DELETE", "/api/admin/gallery/items/{item_id}"): (None, (401, 403, 403, None)),  # None: not run (would delete)

@@ -110,7 +110,7 @@ def test_queue_and_item_detail(client: httpx.Client, session: Session, media: Lo
     queue = client.get("/api/admin/gallery/queue", params={"filter": "flagged"}, headers=people["as_admin"]).json()
     assert [i["id"] for i in queue["items"]] == [flagged.id]
     assert queue["items"][0]["nsfw_scores"] == {"BUTTOCKS_EXPOSED": 0.77} and queue["items"][0]["nsfw_flagged"] is True
-    assert queue["counts"] == {"pending": 1, "flagged": 1, "reported": 1, "approved": 1, "rejected": 0, "all": 2}
+    assert queue["counts"] == {"pending": 1, "flagged": 1, "reported": 1, "approved": 1, "rejected": 0, "review": 0, "all": 2}
     reported = client.get("/api/admin/gallery/queue", params={"filter": "reported"}, headers=people["as_admin"]).json()
     assert [i["id"] for i in reported["items"]] == [clean.id]
     assert client.get("/api/admin/gallery/queue", params={"filter": "bogus"}, headers=people["as_admin"]).status_code == 422

@@ -423,6 +423,42 @@ def test_share_names_the_task_by_task_id_or_generation_task_id(client: httpx.Cli
     assert client.post("/api/gallery", json={"title": "Old form", "task_id": second.id}, headers=headers).status_code == 201
 
 
+def test_authors_see_why_and_ask_for_a_re_review_once(client: httpx.Client, session: Session, media: LocalStorage) -> None:
+    from smartspec_app.services import moderation
+
+    admin, author, stranger = make_user(session, "admin_rr"), make_user(session, "author_rr"), make_user(session, "stranger_rr")
+    admin.is_admin = True
+    session.add(admin)
+    item = shared_item(session, media, author, "Harbour at night")
+    moderation.reject(session, admin, item.id, "Watermarked stock image")
+    session.commit()
+    mine, theirs, admins = ({"Authorization": f"Bearer {token_for(session, user)}"} for user in (author, stranger, admin))
+
+    detail = client.get(f"/api/gallery/item/{item.id}", headers=mine).json()
+    assert detail["moderation"]["state"] == "rejected" and detail["moderation"]["reason"] == "Watermarked stock image"
+    assert detail["moderation"]["can_request_review"] is True and detail["moderation"]["listed"] is False
+    assert client.get(f"/api/gallery/item/{item.id}", headers=admins).json()["moderation"]["state"] == "rejected"
+    assert client.get(f"/api/gallery/item/{item.id}", headers=theirs).status_code == 404  # a rejected item is nobody else's business
+
+    url = f"/api/gallery/item/{item.id}/review"
+    assert client.post(url, json={"note": "x" * 1001}, headers=mine).json()["error"]["details"]["field"] == "note"
+    assert client.post(url, json={}, headers=theirs).status_code == 404
+    assert client.post(url, json={}, headers=admins).status_code == 403
+    answer = client.post(url, json={"note": "It is my own photo"}, headers=mine)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["status"] == "pending" and body["review_open"] is True and body["review_note"] == "It is my own photo"
+    assert body["review_requested_at"].endswith("Z") and body["can_request_review"] is False
+    again = client.post(url, json={"note": "please"}, headers=mine)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "conflict"
+    queue = client.get("/api/admin/gallery/queue", params={"filter": "review"}, headers=admins).json()
+    assert [(i["id"], i["review_note"]) for i in queue["items"]] == [(item.id, "It is my own photo")]
+    listed = client.get(f"/api/gallery/item/{item.id}").json()
+    assert listed["error"]["code"] == "not_found"
+    public = client.get(f"/api/gallery/item/{shared_item(session, media, author, 'Fine').id}").json()
+    assert public["moderation"] is None  # only the author and admins are told
+
+
 def test_like_api(client: httpx.Client, session: Session, media: LocalStorage) -> None:
     owner, fan = make_user(session), make_user(session)
     item = shared_item(session, media, owner, "Likeable")

@@ -115,7 +115,7 @@ def test_queue_filters_and_counts(session: Session, storage: LocalStorage) -> No
     assert ids("approved") == {approved.id}
     assert ids("rejected") == {rejected.id}
     assert ids("all") == {approved.id, pending.id, flagged.id, rejected.id}
-    assert moderation.counts(session) == {"pending": 2, "flagged": 1, "reported": 1, "approved": 1, "rejected": 1, "all": 4}
+    assert moderation.counts(session) == {"pending": 2, "flagged": 1, "reported": 1, "approved": 1, "rejected": 1, "review": 0, "all": 4}
     page = moderation.queue(session, "all", page=2, page_size=3)
     assert page.total == 4 and len(page.entries) == 1
     assert [e.item.id for e in moderation.queue(session, "all", search="flag").entries] == [flagged.id]
