@@ -112,6 +112,7 @@ class GenerationTask(SQLModel, table=True):
     thumbnail_url: str | None = None
     error_message: str | None = None
     credits_used: float = Field(default=0.0)
+    credits_held: float = Field(default=0.0, sa_column_kwargs={"server_default": "0"})  # (ours) held at submit: services/credits.py
     provider_task_id: str | None = Field(default=None, max_length=200)  # the first provider task
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -303,6 +304,45 @@ class ModerationAction(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, index=True)
 
 
+class CreditAccount(SQLModel, table=True):
+    """A user's app credits (what this site charges, not kie.ai's own balance). Amounts are integer
+    hundredths of a credit, so sums and comparisons are exact on every database (services/credits.py)."""
+
+    __tablename__ = "credit_accounts"
+
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", primary_key=True)
+    balance: int = Field(default=0)  # hundredths of a credit; never below zero
+    monthly_quota: int | None = None  # hundredths; NULL: the site's default (CREDITS_MONTHLY_QUOTA)
+    period: str = Field(default="", max_length=7)  # the UTC month `period_spent` counts, "2026-12"
+    period_spent: int = Field(default=0)  # hundredths held or charged in `period`, refunds taken off
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class CreditLedgerEntry(SQLModel, table=True):
+    """One change to a user's credits: a grant, a hold at submit, its settlement or refund when the task
+    ends, an admin's adjustment (with who and why), or a quota change (amount 0)."""
+
+    __tablename__ = "credit_ledger"
+    __table_args__ = (
+        Index("ix_credit_ledger_user_created", "user_id", "created_at"),
+        Index("ux_credit_ledger_task_kind", "task_id", "kind", unique=True),  # a task is held, settled or refunded once
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE")
+    kind: str = Field(max_length=16)  # grant | hold | settle | refund | adjustment | quota
+    amount: int  # hundredths of a credit added to the balance (negative: taken)
+    balance_after: int
+    task_id: str | None = Field(default=None, max_length=32)  # not a foreign key: entries outlive deleted tasks
+    provider: str | None = Field(default=None, max_length=20)  # kie | sandbox: whose generation it paid for
+    provider_credits: float | None = None  # the provider's own figure for the task, when it reports one
+    period: str = Field(default="", max_length=7)  # the UTC month a hold counted against
+    actor_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")  # the admin who adjusted
+    note: str = Field(default="", max_length=1000)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 ALL_TABLES = (
     User,
     UserSession,
@@ -317,4 +357,6 @@ ALL_TABLES = (
     GalleryView,
     GalleryReport,
     ModerationAction,
+    CreditAccount,
+    CreditLedgerEntry,
 )

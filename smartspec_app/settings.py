@@ -118,6 +118,20 @@ class Settings(BaseSettings):
         0, ge=0, le=10, alias="TRUSTED_PROXIES", description="Reverse proxies in front that append to X-Forwarded-For; 0: ignore it."
     )
 
+    credits_starting_balance: float = Field(
+        500.0,
+        ge=0,
+        le=1_000_000_000,
+        alias="CREDITS_STARTING_BALANCE",
+        description="App credits a new account starts with (granted on its first generation or credits view).",
+    )
+    credits_monthly_quota: float = Field(
+        0.0,
+        ge=0,
+        le=1_000_000_000,
+        alias="CREDITS_MONTHLY_QUOTA",
+        description="Credits each user may spend per calendar month (UTC) unless an admin set theirs; 0: no monthly quota.",
+    )
     gallery_auto_approve: bool = Field(
         True, alias="GALLERY_AUTO_APPROVE", description="Items shared to the gallery are approved at once (no moderation queue)."
     )

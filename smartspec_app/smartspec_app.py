@@ -15,6 +15,7 @@ from smartspec_app.pages.account import account_page
 from smartspec_app.pages.admin import admin_page
 from smartspec_app.pages.admin_analytics import admin_analytics_page
 from smartspec_app.pages.admin_audit import admin_audit_page
+from smartspec_app.pages.admin_credits import admin_credits_page
 from smartspec_app.pages.admin_moderation import admin_moderation_page
 from smartspec_app.pages.auth import login_page, signup_page
 from smartspec_app.pages.gallery import gallery_page
@@ -28,6 +29,7 @@ from smartspec_app.state.account import AccountState
 from smartspec_app.state.admin import AdminState
 from smartspec_app.state.analytics import AnalyticsState
 from smartspec_app.state.auth import AuthState
+from smartspec_app.state.credits import AdminCreditsState, CreditsState
 from smartspec_app.state.gallery import GalleryState
 from smartspec_app.state.gallery_item import GalleryItemState
 from smartspec_app.state.generation import GenerationState
@@ -97,10 +99,11 @@ app.add_page(
     on_load=GenerationState.on_load,
 )
 app.add_page(generations_page, route="/generations", title="My generations · SmartSpec Pro", on_load=HistoryState.on_load)
-app.add_page(account_page, route="/account", title="Account · SmartSpec Pro", on_load=AccountState.on_load)
+app.add_page(account_page, route="/account", title="Account · SmartSpec Pro", on_load=[AccountState.on_load, CreditsState.on_load])
 app.add_page(admin_page, route="/admin", title="Admin · SmartSpec Pro", on_load=AdminState.on_load)
 app.add_page(admin_moderation_page, route="/admin/moderation", title="Moderation · SmartSpec Pro", on_load=ModerationState.on_load)
 app.add_page(admin_analytics_page, route="/admin/analytics", title="Analytics · SmartSpec Pro", on_load=AnalyticsState.on_load)
+app.add_page(admin_credits_page, route="/admin/credits", title="Credits · SmartSpec Pro", on_load=AdminCreditsState.on_load)
 app.add_page(admin_audit_page, route="/admin/audit", title="Audit log · SmartSpec Pro", on_load=AuditState.on_load)
 app.add_page(
     sdk_page,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from smartspec_app.api import admin_gallery, gallery, gallery_pages, generation, sandbox, sdk
+from smartspec_app.api import admin_gallery, credits, gallery, gallery_pages, generation, sandbox, sdk
 from smartspec_app.api.body_limit import BodyLimitMiddleware
 from smartspec_app.api.caching import CacheHeadersMiddleware
 from smartspec_app.api.compression import CompressionMiddleware
@@ -47,6 +47,7 @@ def build_api() -> FastAPI:
         api.include_router(sandbox.router)
     api.include_router(gallery.router)
     api.include_router(admin_gallery.router)
+    api.include_router(credits.router)
     api.include_router(gallery_pages.build_router())
 
     @api.get("/api/health", tags=["meta"])

@@ -140,7 +140,7 @@ def moderation_json(notice: author_moderation.ModerationNotice) -> dict:
     return data
 
 
-@router.post("/item/{item_id}/review", response_model=ModerationOut, responses=error_responses(401, 403, 404, 409, 422))
+@router.post("/item/{item_id}/review", response_model=ModerationOut, responses=error_responses(403, 404, 409))
 def request_review(item_id: str, body: ReviewRequest, user: CurrentUser) -> dict:
     """Ask, once per item, for a moderator to look again at your rejected, flagged, NSFW-marked or
     reported item (a rejected one goes back to pending). A second request is a 409."""

@@ -6,6 +6,7 @@ worker.provider_name, worker.enqueue), so a task started here shows up live on /
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -14,9 +15,10 @@ from fastapi.concurrency import run_in_threadpool
 
 from smartspec_app.api.deps import CurrentUser, OptionalUser
 from smartspec_app.api.gallery import site_urls
-from smartspec_app.api.schemas import GenerateRequest, ModelsOut, TaskOut, TaskPage, TaskStatusName, TaskType, error_responses
+from smartspec_app.api.schemas import EstimateOut, GenerateRequest, ModelsOut, TaskOut, TaskPage, TaskStatusName, TaskType, error_responses
+from smartspec_app.api.text_types import Text
 from smartspec_app.models import GenerationTask
-from smartspec_app.services import catalog, generation, task_media, worker
+from smartspec_app.services import catalog, credits, generation, task_media, worker
 from smartspec_app.services.db import session_scope
 from smartspec_app.services.errors import ValidationError
 from smartspec_app.services.seo import SiteUrls, iso
@@ -42,6 +44,7 @@ def task_json(task: GenerationTask, urls: SiteUrls) -> dict[str, Any]:
         "thumbnail_url": urls.media(task.thumbnail_url, signed=True) or None,
         "error_message": task.error_message,
         "credits_used": task.credits_used,
+        "estimated_credits": task.credits_held,
         "provider": task.provider,
         "created_at": iso(task.created_at),
         "updated_at": iso(task.updated_at),
@@ -58,9 +61,27 @@ def list_models(user: OptionalUser) -> dict:
     return {"provider": worker.provider_name(user.id if user else None), "models": catalog.catalog_as_dicts()}
 
 
-@router.post("/generate", status_code=202, response_model=TaskOut, responses=error_responses(503))
+@router.post("/estimate", response_model=EstimateOut, responses=error_responses())
+def estimate(body: GenerateRequest, user: CurrentUser) -> dict:
+    """What this generation would cost now, in credits, and whether your balance and monthly quota allow
+    it. Nothing is started or held: POST /generate does that."""
+    try:
+        request = catalog.validate_request(body.task_type, body.model_id, body.prompt, body.parameters)
+    except ValidationError as exc:
+        if exc.field and exc.field not in REQUEST_FIELDS:
+            exc.field = f"parameters.{exc.field}"
+        raise
+    with session_scope() as session:
+        quote = credits.quote(session, user.id, request.estimated_credits)
+    return {**dataclasses.asdict(quote), "provider": worker.provider_name(user.id)}
+
+
+@router.post("/generate", status_code=202, response_model=TaskOut, responses=error_responses(402, 503))
 def generate(body: GenerateRequest, request: Request, user: CurrentUser) -> dict:
-    """Start a generation; answers at once with the pending task. Poll GET /tasks/{id} until it ends."""
+    """Start a generation; answers at once with the pending task, whose `estimated_credits` (the model's
+    price for these settings) is held from your credits until it ends: kept when it completes, given back
+    when it fails or is cancelled. Over your balance or monthly quota: a 402, and nothing is started.
+    Poll GET /tasks/{id} until it ends."""
     try:
         with session_scope() as session:
             task = generation.start_generation(
@@ -82,8 +103,10 @@ def list_tasks(
     page_size: int = Query(20, ge=1, le=100),
     status: TaskStatusName | None = None,
     task_type: TaskType | None = None,
-    model_id: str | None = Query(None, max_length=100, description="Only tasks of this model."),
-    q: str | None = Query(None, max_length=generation.MAX_TASK_QUERY, description="Only tasks whose prompt contains this (any case)."),
+    model_id: Annotated[Text | None, Query(max_length=100, description="Only tasks of this model.")] = None,
+    q: Annotated[
+        Text | None, Query(max_length=generation.MAX_TASK_QUERY, description="Only tasks whose prompt contains this (any case).")
+    ] = None,
     created_after: Annotated[datetime | None, Query(description="Created at or after this (ISO 8601; a date: its midnight UTC).")] = None,
     created_before: Annotated[datetime | None, Query(description="Created before this (ISO 8601; a date: its midnight UTC).")] = None,
 ) -> dict:

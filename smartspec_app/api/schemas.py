@@ -48,6 +48,7 @@ class ErrorResponse(BaseModel):
 ERROR_WORDS = {
     400: "Malformed request body (not JSON, or not readable)",
     401: "Missing, malformed, unknown or revoked token",
+    402: "Not enough credits: the price is over the balance or what is left of the monthly quota",
     403: "Not allowed for this user",
     404: "Not found (or not yours)",
     409: "Conflicts with what is stored",
@@ -85,11 +86,23 @@ class TaskOut(BaseModel):
     output_urls: list[str] = Field(description="Every result (several images), absolute URLs.")
     thumbnail_url: str | None
     error_message: str | None
-    credits_used: float
+    credits_used: float = Field(description="What it was finally charged: the held price once completed, 0 when failed or cancelled.")
+    estimated_credits: float = Field(description="The price held from your credits when it started (its model's price for these settings).")
     provider: str = Field(description="kie (kie.ai) or sandbox (the built-in offline provider).")
     created_at: str = Field(description="ISO-8601, UTC.")
     updated_at: str
     completed_at: str | None
+
+
+class EstimateOut(BaseModel):
+    """The price of a generation before it is started, and whether it would be accepted now."""
+
+    price: float = Field(description="Credits: the model's published kie.ai price for these settings.")
+    balance: float = Field(description="Your credit balance now.")
+    month_left: float | None = Field(description="What is left of your monthly quota; null: no quota.")
+    affordable: bool
+    message: str = Field(description="Why it would be refused (the 402's message); empty when affordable.")
+    provider: Literal["kie", "sandbox"] = Field(description="Where it would run; sandbox charges are marked as such.")
 
 
 class TaskPage(BaseModel):

@@ -1,4 +1,4 @@
-"""The admin pages' sub-navigation: settings, moderation, analytics, audit log."""
+"""The admin pages' sub-navigation: settings, moderation, analytics, credits, audit log."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ ADMIN_PAGES = (
     ("settings", "Settings", "/admin"),
     ("moderation", "Moderation", "/admin/moderation"),
     ("analytics", "Analytics", "/admin/analytics"),
+    ("credits", "Credits", "/admin/credits"),
     ("audit", "Audit log", "/admin/audit"),
 )
 

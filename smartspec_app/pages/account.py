@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from smartspec_app.components.credits import credits_card
 from smartspec_app.components.forms import form_error
 from smartspec_app.components.nav import page_frame
 from smartspec_app.state.account import AccountState, TokenView
@@ -106,6 +107,7 @@ def account_page() -> rx.Component:
         rx.heading("Account", size="7"),
         form_error(AccountState.account_error, "account-error"),
         rx.cond(AccountState.account_notice != "", rx.callout(AccountState.account_notice, icon="check", color_scheme="green")),
+        credits_card(),
         tokens_card(),
         kie_key_card(),
     )

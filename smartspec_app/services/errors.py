@@ -47,6 +47,13 @@ class Conflict(SmartSpecError):
     code = "conflict"
 
 
+class InsufficientCredits(SmartSpecError):
+    """A generation would cost more than the user's balance or what is left of their monthly quota."""
+
+    http_status = 402
+    code = "insufficient_credits"
+
+
 class RateLimited(SmartSpecError):
     http_status = 429
     code = "rate_limited"

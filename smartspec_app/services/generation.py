@@ -20,7 +20,7 @@ from sqlalchemy import or_, update
 from sqlmodel import Session, col, func, select
 
 from smartspec_app.models import GenerationTask, TaskStatus, User, utcnow
-from smartspec_app.services import catalog
+from smartspec_app.services import catalog, credits
 from smartspec_app.services.downloads import UrlPolicy, download_result
 from smartspec_app.services.errors import Conflict, NotFound, PermissionDenied, ProviderError, ValidationError
 from smartspec_app.services.providers.base import Provider, ProviderTaskState
@@ -68,7 +68,8 @@ def start_generation(
     parameters: dict[str, Any] | None,
     provider_name: str,
 ) -> GenerationTask:
-    """Validate against the catalog and write a pending task; the caller commits, then enqueues."""
+    """Validate against the catalog, hold the price (services/credits.py) and write a pending task;
+    the caller commits, then enqueues."""
     request = catalog.validate_request(task_type, model_id, prompt, parameters)
     now = utcnow()
     task = GenerationTask(
@@ -87,6 +88,7 @@ def start_generation(
     )
     session.add(task)
     session.flush()
+    credits.hold(session, user, task, request.estimated_credits)  # or InsufficientCredits (402): nothing is written
     return task
 
 
@@ -252,23 +254,37 @@ def cancel_task(session: Session, user: User, task_id: str) -> GenerationTask:
     session.refresh(task)
     if result.rowcount != 1:
         raise Conflict(f"This generation has already ended ({task.status}); only a pending or running one can be cancelled")
+    credits.task_ended(session, task, TaskStatus.CANCELLED)  # the held price comes back
     log.info("task %s cancelled by user %s", task.id, user.id)
     return task
 
 
+def _end(ctx: WorkerContext, task: GenerationTask, status: str, provider_credits: float | None = None, **values: Any) -> bool:
+    """Move a still active task to `status` (completed or failed) and settle or refund its charge in
+    the same transaction (credits.task_ended, which cancel_task calls too). False when it had already
+    ended (cancelled meanwhile, say): then nothing changes, credits included."""
+    now = utcnow()
+    values |= {
+        "status": status,
+        "completed_at": now,
+        "updated_at": now,
+        "lease_owner": None,
+        "lease_expires_at": None,
+        "next_check_at": None,
+    }
+    with ctx.session_factory() as session:
+        result = session.exec(
+            update(GenerationTask).where(GenerationTask.id == task.id, col(GenerationTask.status).in_(TaskStatus.ACTIVE)).values(**values)
+        )
+        if result.rowcount != 1:
+            return False
+        credits.task_ended(session, task, status, provider_credits)
+        return True
+
+
 def _fail(ctx: WorkerContext, task: GenerationTask, message: str) -> None:
     log.info("task %s failed: %s", task.id, message)
-    _save(
-        ctx,
-        task.id,
-        status=TaskStatus.FAILED,
-        error_message=message[:2000],
-        status_detail="Failed",
-        completed_at=utcnow(),
-        lease_owner=None,
-        lease_expires_at=None,
-        next_check_at=None,
-    )
+    _end(ctx, task, TaskStatus.FAILED, error_message=message[:2000], status_detail="Failed")
 
 
 def advance_task(ctx: WorkerContext, task_id: str) -> float | None:
@@ -462,23 +478,21 @@ def task_credits(task: GenerationTask) -> float:
 
 
 def _complete(ctx: WorkerContext, task: GenerationTask, states: list[ProviderTaskState], keys: list[str], thumb: str | None) -> bool:
-    credits = task_credits(task)
+    charged = task.credits_held or task_credits(task)  # the price held at submit is the price paid
+    reported = [s.credits for s in states if s.credits is not None]
     urls = [ctx.storage.url(k) for k in keys]
-    return _save(
+    return _end(
         ctx,
-        task.id,
-        status=TaskStatus.COMPLETED,
+        task,
+        TaskStatus.COMPLETED,
+        provider_credits=round(sum(reported), 2) if reported else None,
         progress=100,
         status_detail="Completed",
         output_keys=keys,
         output_urls=urls,
         output_url=urls[0],
         thumbnail_url=thumb,
-        credits_used=credits,
-        completed_at=utcnow(),
-        lease_owner=None,
-        lease_expires_at=None,
-        next_check_at=None,
+        credits_used=charged,
         error_message=None,
     )
 

@@ -21,7 +21,7 @@ from urllib.parse import quote
 import reflex as rx
 
 from smartspec_app.models import GenerationTask, TaskStatus, User
-from smartspec_app.services import auth, catalog, generation, rate_limit, task_events, task_media, worker
+from smartspec_app.services import auth, catalog, credits, generation, rate_limit, task_events, task_media, worker
 from smartspec_app.services.db import session_scope
 from smartspec_app.services.errors import SmartSpecError
 from smartspec_app.services.storage import get_storage, refresh_url
@@ -159,6 +159,8 @@ class GenerationState(AuthState):
     live_tasks: list[TaskView] = []
     tasks: list[TaskView] = []
     sandbox_mode: bool = True
+    credit_balance: float = 0.0  # the user's app credits (services/credits.py), refreshed on load and after Generate
+    month_left: float = -1.0  # what is left of the monthly quota; -1: no quota
     _watcher: str = ""  # the newest watcher of this tab; an older one (any process) stops at its next turn
 
     @rx.var
@@ -180,6 +182,33 @@ class GenerationState(AuthState):
             return 0
 
     @rx.var
+    def price(self) -> float:
+        """What Generate would cost now: the model's price for the parameters as set (-1 while they are
+        invalid). The prompt counts only for models priced by its length; an empty one is priced as one character."""
+        try:
+            model = catalog.get_model(self.model_id)
+            prompt = self.prompt if self.prompt.strip() else "x" * max(1, model.min_prompt_chars)
+            request = catalog.validate_request(self.task_type, self.model_id, prompt[: model.max_prompt_chars], dict(self.param_values))
+            return request.estimated_credits
+        except SmartSpecError:
+            return -1.0
+
+    @rx.var
+    def price_label(self) -> str:
+        return "" if self.price < 0 else f"{self.price:,.2f} credits".replace(".00 ", " ")
+
+    @rx.var
+    def balance_label(self) -> str:
+        quota = "" if self.month_left < 0 else f" · {self.month_left:,.2f} left this month"
+        return f"Balance: {self.credit_balance:,.2f} credits{quota}"
+
+    def _load_credits(self, user_id: int) -> None:
+        with session_scope() as session:
+            summary = credits.summary(session, user_id)
+        self.credit_balance = summary.balance
+        self.month_left = summary.month_left if summary.month_left is not None else -1.0
+
+    @rx.var
     def model_description(self) -> str:
         try:
             return catalog.get_model(self.model_id).description
@@ -196,6 +225,7 @@ class GenerationState(AuthState):
             url = self.router.url
             return rx.redirect("/login?next=" + quote(url.path + (f"?{url.query}" if url.query else ""), safe="/"))
         self.sandbox_mode = worker.provider_name(user.id) == "sandbox"
+        self._load_credits(user.id)
         if not self.param_values:
             self._reset_params()
         self._prefill_from_query(user)
@@ -340,10 +370,12 @@ class GenerationState(AuthState):
                     dict(self.param_values),
                     worker.provider_for_new_task(user.id),
                 )
-        except SmartSpecError as exc:
+        except SmartSpecError as exc:  # a 402 (over the balance or the monthly quota) lands here too
             self.form_error, self.error_field = exc.message, exc.field or ""
+            self._load_credits(user.id)
             return
         worker.enqueue(task.id)
+        self._load_credits(user.id)
         self.current_task = task_view(task)
         self.live_tasks = [self.current_task, *[t for t in self.live_tasks if t.id != task.id]]
         return GenerationState.watch_tasks
@@ -388,10 +420,11 @@ class GenerationState(AuthState):
         try:
             rate_limit.get_limiter().check_user(user.id)
             with session_scope() as session:
-                task = generation.run_again(session, user, task_id, worker.provider_name(user.id))
+                task = generation.run_again(session, user, task_id, worker.provider_for_new_task(user.id))
         except SmartSpecError as exc:
             return rx.toast.error(exc.message)
         worker.enqueue(task.id)
+        self._load_credits(user.id)
         self.current_task = task_view(task)
         self.live_tasks = [self.current_task, *[t for t in self.live_tasks if t.id != task.id]]
         return GenerationState.watch_tasks

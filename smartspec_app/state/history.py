@@ -148,7 +148,7 @@ class HistoryState(AuthState):
         try:
             rate_limit.get_limiter().check_user(user.id)  # one budget with the REST API and Generate
             with session_scope() as session:
-                task = generation.run_again(session, user, task_id, worker.provider_name(user.id))
+                task = generation.run_again(session, user, task_id, worker.provider_for_new_task(user.id))
         except SmartSpecError as exc:
             return rx.toast.error(exc.message)
         worker.enqueue(task.id)

@@ -57,6 +57,16 @@ MATRIX: dict[tuple[str, str], tuple[dict | None, tuple]] = {
     ("POST", "/api/admin/gallery/items/{item_id}/feature"): ({"featured": False}, (401, 403, 403, OK)),
     ("POST", "/api/admin/gallery/bulk"): ({"action": "approve", "item_ids": ["{item_id}"]}, (401, 403, 403, OK)),
     ("GET", "/api/admin/gallery/audit"): (None, (401, 403, 403, OK)),
+    ("POST", "/api/generation/estimate"): (
+        {"task_type": "image", "model_id": "nano-banana-pro", "prompt": "a fox", "parameters": {}},
+        (401, OK, OK, OK),
+    ),
+    ("GET", "/api/credits"): (None, (401, OK, OK, OK)),
+    ("GET", "/api/credits/ledger"): (None, (401, OK, OK, OK)),
+    ("GET", "/api/admin/credits/accounts"): (None, (401, 403, 403, OK)),
+    ("GET", "/api/admin/credits/ledger"): (None, (401, 403, 403, OK)),
+    ("POST", "/api/admin/credits/accounts/{user_id}/adjust"): ({"amount": 5, "reason": "matrix"}, (401, 403, 403, OK)),
+    ("PUT", "/api/admin/credits/accounts/{user_id}/quota"): ({"monthly_quota": None}, (401, 403, 403, OK)),
     ("GET", "/api/admin/gallery/analytics"): (None, (401, 403, 403, OK)),
 }
 
@@ -79,12 +89,19 @@ def world(app_env: Path, session: Session, monkeypatch: pytest.MonkeyPatch) -> I
     session.commit()
     headers["anonymous"] = {}
     with serve(build_api()) as url, httpx.Client(base_url=url, timeout=30) as client:
-        yield {"client": client, "headers": headers, "task_id": task.id, "spare_task_id": spare.id, "item_id": item.id}
+        yield {
+            "client": client,
+            "headers": headers,
+            "task_id": task.id,
+            "spare_task_id": spare.id,
+            "item_id": item.id,
+            "user_id": str(owner.id),
+        }
 
 
 def _fill(value, world: dict):
     if isinstance(value, str):
-        for name in ("task_id", "spare_task_id", "item_id"):
+        for name in ("task_id", "spare_task_id", "item_id", "user_id"):
             value = value.replace("{" + name + "}", world[name])
         return value.replace("{language}", "python")
     if isinstance(value, dict):

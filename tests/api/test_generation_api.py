@@ -37,6 +37,7 @@ TASK_FIELDS = {
     "thumbnail_url",
     "error_message",
     "credits_used",
+    "estimated_credits",
     "provider",
     "created_at",
     "updated_at",

@@ -21,7 +21,16 @@ from tests.support.live_app import LiveApp
 
 pytestmark = pytest.mark.e2e
 PUBLIC_PAGES = ("/", "/gallery", "/sdk", "/login", "/signup")
-SIGNED_IN_PAGES = ("/generate", "/generations", "/account", "/admin", "/admin/moderation", "/admin/analytics", "/admin/audit")
+SIGNED_IN_PAGES = (
+    "/generate",
+    "/generations",
+    "/account",
+    "/admin",
+    "/admin/moderation",
+    "/admin/analytics",
+    "/admin/credits",
+    "/admin/audit",
+)
 MAKE_ADMIN = "import sys; from smartspec_app.cli import main; sys.exit(main(['make-admin', {email!r}]))"
 SELECT_WIDTHS = """() => Object.fromEntries(
     [...document.querySelectorAll('#model-select, [id^="param-"] button[role="combobox"]')]

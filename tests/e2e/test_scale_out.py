@@ -58,10 +58,12 @@ def redis_url() -> Iterator[str]:
 SUMMARY = """
 import json
 from sqlmodel import select
-from smartspec_app.models import GenerationTask, SandboxJob
+from smartspec_app.models import CreditAccount, CreditLedgerEntry, GenerationTask, SandboxJob
 from smartspec_app.services.db import session_scope
 with session_scope() as s:
     tasks = s.exec(select(GenerationTask)).all()
+    ledger = s.exec(select(CreditLedgerEntry)).all()
+    balance = s.exec(select(CreditAccount.balance)).one()
     jobs = s.exec(select(SandboxJob)).all()
     by_callback = {}
     for job in jobs:
@@ -78,6 +80,8 @@ with session_scope() as s:
         "credits": {t.id: t.credits_used for t in tasks},
         "errors": sorted({t.error_message for t in tasks if t.error_message}),
         "jobs": len(jobs),
+        "ledger": sorted((e.kind, e.amount) for e in ledger if e.kind != "grant"),
+        "balance": balance,
         "twice": {url: [t for t in tasks if t.id in url][0].status_detail + " " + json.dumps(js) for url, js in twice.items()},
     }))
 """
@@ -106,6 +110,7 @@ def test_two_workers_two_consumers_one_killed_every_task_once(tmp_path: Path, po
         "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "RATE_LIMIT_USER": "100000/minute",
         "RATE_LIMIT_ANONYMOUS": "100000/minute",
+        "CREDITS_STARTING_BALANCE": "10000",
     }
     app = LiveApp(tmp_path / "data", backend_only=True, extra_env=env)
     app.start()
@@ -164,6 +169,10 @@ def test_two_workers_two_consumers_one_killed_every_task_once(tmp_path: Path, po
         assert all((app.data_dir / "media" / key).stat().st_size > 0 for key in keys)
         # the catalog's price of a 1K Nano Banana Pro image for each completed task, recorded once (not per attempt)
         assert summary["credits"] == {task_id: 18.0 if status == "completed" else 0.0 for task_id, status in statuses.items()}
+        # held once at submit, then settled or refunded once: the balance is exactly 18 per completed task lighter
+        expected_ledger = [("hold", -18_00)] * TASKS + [("refund", 18_00)] * expected_failures + [("settle", 0)] * completed
+        assert summary["ledger"] == sorted(expected_ledger)
+        assert summary["balance"] == 10_000_00 - 18_00 * completed
     finally:
         for consumer in consumers:
             consumer.signal(signal.SIGTERM)
