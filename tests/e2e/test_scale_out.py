@@ -170,7 +170,7 @@ def test_two_workers_two_consumers_one_killed_every_task_once(tmp_path: Path, po
         # the catalog's price of a 1K Nano Banana Pro image for each completed task, recorded once (not per attempt)
         assert summary["credits"] == {task_id: 18.0 if status == "completed" else 0.0 for task_id, status in statuses.items()}
         # held once at submit, then settled or refunded once: the balance is exactly 18 per completed task lighter
-        expected_ledger = [("hold", -18_00)] * TASKS + [("refund", 18_00)] * expected_failures + [("settle", 0)] * completed
+        expected_ledger = [["hold", -18_00]] * TASKS + [["refund", 18_00]] * expected_failures + [["settle", 0]] * completed
         assert summary["ledger"] == sorted(expected_ledger)
         assert summary["balance"] == 10_000_00 - 18_00 * completed
     finally:
