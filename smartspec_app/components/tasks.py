@@ -171,7 +171,12 @@ def task_row(
             align="start",
         ),
         rx.spacer(),
-        rx.text(task.created_at, size="1", color_scheme="gray"),
+        rx.vstack(
+            rx.text(task.created_at, size="1", color_scheme="gray"),
+            rx.cond(task.charge != "", rx.text(task.charge, size="1", color_scheme="gray", class_name="task-charge")),
+            spacing="0",
+            align="end",
+        ),
         rx.cond(
             ~task.active,
             rx.icon_button(

@@ -83,6 +83,8 @@ class TaskSnapshot:
     provider: str = ""
     created_at: str = ""  # ISO 8601, UTC
     updated_at: str = ""
+    credits_used: float = 0.0
+    credits_held: float = 0.0  # the price held at submit (services/credits.py)
     deleted: bool = False
 
     @classmethod
@@ -103,6 +105,8 @@ class TaskSnapshot:
             provider=task.provider,
             created_at=_iso(task.created_at),
             updated_at=_iso(task.updated_at),
+            credits_used=task.credits_used or 0.0,
+            credits_held=task.credits_held or 0.0,
         )
 
     def to_json(self) -> str:
@@ -132,6 +136,8 @@ _SNAPSHOT_COLUMNS = [
     GenerationTask.provider,
     GenerationTask.created_at,
     GenerationTask.updated_at,
+    GenerationTask.credits_used,
+    GenerationTask.credits_held,
 ]
 
 

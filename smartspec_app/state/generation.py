@@ -63,6 +63,18 @@ class TaskView:
     provider: str = ""
     created_at: str = ""
     active: bool = False
+    charge: str = ""  # what it costs the user, in words: held, charged or refunded
+
+
+def charge_words(task: GenerationTask | TaskSnapshot) -> str:
+    """The task's charge as the user sees it (services/credits.py)."""
+    if task.status == TaskStatus.COMPLETED:
+        return f"{task.credits_used:,.2f} credits" if task.credits_used else ""
+    if not task.credits_held:
+        return ""
+    if task.status in TaskStatus.ACTIVE:
+        return f"{task.credits_held:,.2f} credits held"
+    return f"{task.credits_held:,.2f} credits refunded"
 
 
 def _model_name(model_id: str) -> str:
@@ -94,6 +106,7 @@ def task_view(task: GenerationTask | TaskSnapshot) -> TaskView:
         provider=snap.provider,
         created_at=_created_label(snap.created_at),
         active=snap.status in TaskStatus.ACTIVE,
+        charge=charge_words(snap),
     )
 
 

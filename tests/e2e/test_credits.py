@@ -48,6 +48,7 @@ def test_price_on_the_button_the_402_form_error_and_the_ledger(live_app: LiveApp
     page.click("#generate-button")
     expect(page.locator("#task-status")).to_have_text("running", timeout=15_000)
     expect(page.locator("#credit-balance")).to_contain_text("Balance: 2.00 credits")
+    expect(page.locator("#task-history .task-row .task-charge").first).to_contain_text("18.00 credits")  # held, then charged
 
     page.goto(live_app.base_url + "/account")
     expect(page.locator("#credits-balance")).to_have_text("2.00")
