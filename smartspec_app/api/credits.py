@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from smartspec_app.api.deps import AdminUser, CurrentUser
@@ -21,6 +21,7 @@ from smartspec_app.services.db import session_scope
 from smartspec_app.services.seo import iso
 
 router = APIRouter(tags=["credits"])
+UserId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The user's id.")]
 LedgerKind = Literal["grant", "hold", "settle", "refund", "adjustment", "quota"]
 
 
@@ -141,7 +142,7 @@ def all_accounts(
 @router.get("/api/admin/credits/ledger", response_model=LedgerPageOut, responses=error_responses(403, 404))
 def all_ledger(
     admin: AdminUser,
-    user_id: int | None = Query(None, ge=1),
+    user_id: int | None = Query(None, ge=1, le=2**31 - 1),
     provider: Literal["kie", "sandbox"] | None = None,
     page: int = Query(1, ge=1, le=100_000),
     page_size: int = Query(50, ge=1, le=200),
@@ -153,14 +154,14 @@ def all_ledger(
 
 
 @router.post("/api/admin/credits/accounts/{user_id}/adjust", response_model=CreditSummaryOut, responses=error_responses(403, 404))
-def adjust_balance(user_id: int, body: AdjustRequest, admin: AdminUser) -> dict:
+def adjust_balance(user_id: UserId, body: AdjustRequest, admin: AdminUser) -> dict:
     """Add or take credits; the ledger keeps the amount, your name and the reason."""
     with session_scope() as session:
         return dataclasses.asdict(credits.adjust(session, admin, user_id, body.amount, body.reason))
 
 
 @router.put("/api/admin/credits/accounts/{user_id}/quota", response_model=CreditSummaryOut, responses=error_responses(403, 404))
-def set_quota(user_id: int, body: QuotaRequest, admin: AdminUser) -> dict:
+def set_quota(user_id: UserId, body: QuotaRequest, admin: AdminUser) -> dict:
     """Set the user's monthly quota (null: the site's default); recorded in their ledger."""
     with session_scope() as session:
         return dataclasses.asdict(credits.set_quota(session, admin, user_id, body.monthly_quota, body.reason))

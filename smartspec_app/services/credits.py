@@ -271,6 +271,7 @@ def ledger(session: Session, user_id: int | None, *, page: int = 1, page_size: i
     if not 1 <= page_size <= 200:
         raise ValidationError("page_size is 1 to 200", field="page_size")
     if user_id is not None:
+        _user(session, user_id)  # NotFound for a user that does not exist
         ensure_account(session, user_id)
     query = select(CreditLedgerEntry)
     if user_id is not None:

@@ -127,6 +127,7 @@ def test_admins_see_everyone_and_change_balances_and_quotas(client: httpx.Client
     assert any(e["kind"] == "quota" and e["note"] == "Monthly quota set to 30.00: trial" for e in ledger["items"])
     sandbox_only = client.get("/api/admin/credits/ledger", params={"provider": "sandbox"}, headers=admin_headers).json()
     assert {e["provider"] for e in sandbox_only["items"]} == {"sandbox"}
+    assert client.get("/api/admin/credits/ledger", params={"user_id": 999999}, headers=admin_headers).status_code == 404
     assert (
         client.post("/api/admin/credits/accounts/999999/adjust", json={"amount": 1, "reason": "x"}, headers=admin_headers).status_code
         == 404
