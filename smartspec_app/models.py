@@ -10,7 +10,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, false
+from sqlalchemy import JSON, BigInteger, Column, Index, false
 from sqlmodel import Field, SQLModel
 
 from smartspec_app import search_schema
@@ -311,10 +311,11 @@ class CreditAccount(SQLModel, table=True):
     __tablename__ = "credit_accounts"
 
     user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", primary_key=True)
-    balance: int = Field(default=0)  # hundredths of a credit; never below zero
-    monthly_quota: int | None = None  # hundredths; NULL: the site's default (CREDITS_MONTHLY_QUOTA)
+    # 64-bit: a billion credits is 10^11 hundredths, past a 32-bit INTEGER on PostgreSQL
+    balance: int = Field(default=0, sa_type=BigInteger)  # hundredths of a credit; never below zero
+    monthly_quota: int | None = Field(default=None, sa_type=BigInteger)  # hundredths; NULL: the site's default
     period: str = Field(default="", max_length=7)  # the UTC month `period_spent` counts, "2026-12"
-    period_spent: int = Field(default=0)  # hundredths held or charged in `period`, refunds taken off
+    period_spent: int = Field(default=0, sa_type=BigInteger)  # hundredths held or charged in `period`, refunds taken off
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -332,8 +333,8 @@ class CreditLedgerEntry(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="users.id", ondelete="CASCADE")
     kind: str = Field(max_length=16)  # grant | hold | settle | refund | adjustment | quota
-    amount: int  # hundredths of a credit added to the balance (negative: taken)
-    balance_after: int
+    amount: int = Field(sa_type=BigInteger)  # hundredths of a credit added to the balance (negative: taken)
+    balance_after: int = Field(sa_type=BigInteger)
     task_id: str | None = Field(default=None, max_length=32)  # not a foreign key: entries outlive deleted tasks
     provider: str | None = Field(default=None, max_length=20)  # kie | sandbox: whose generation it paid for
     provider_credits: float | None = None  # the provider's own figure for the task, when it reports one

@@ -79,12 +79,24 @@ class AccountPageOut(BaseModel):
 
 
 class AdjustRequest(BaseModel):
-    amount: float = Field(description="Credits to add; negative to take (the balance never goes below zero).")
+    amount: float = Field(
+        strict=True,  # a number: `true` is not one credit
+        ge=-credits.MAX_AMOUNT,
+        le=credits.MAX_AMOUNT,
+        description="Credits to add; negative to take (the balance never goes below zero). At least 0.01 either way; "
+        "kept to the hundredth.",
+        json_schema_extra={"not": {"exclusiveMinimum": -credits.MIN_AMOUNT, "exclusiveMaximum": credits.MIN_AMOUNT}},
+    )
     reason: NonBlankText = Field(max_length=1000, description="Why: kept in the user's ledger with your name.")
 
 
 class QuotaRequest(BaseModel):
-    monthly_quota: float | None = Field(description="Credits per calendar month; null: the site's default (CREDITS_MONTHLY_QUOTA).")
+    monthly_quota: float | None = Field(
+        strict=True,
+        ge=0,
+        le=credits.MAX_AMOUNT,
+        description="Credits per calendar month; null: the site's default (CREDITS_MONTHLY_QUOTA).",
+    )
     reason: Text = Field("", max_length=500)
 
 
@@ -153,7 +165,7 @@ def all_ledger(
         return _ledger_page(credits.ledger(session, user_id, page=page, page_size=page_size, provider=provider))
 
 
-@router.post("/api/admin/credits/accounts/{user_id}/adjust", response_model=CreditSummaryOut, responses=error_responses(403, 404))
+@router.post("/api/admin/credits/accounts/{user_id}/adjust", response_model=CreditSummaryOut, responses=error_responses(403, 404, 409))
 def adjust_balance(user_id: UserId, body: AdjustRequest, admin: AdminUser) -> dict:
     """Add or take credits; the ledger keeps the amount, your name and the reason."""
     with session_scope() as session:

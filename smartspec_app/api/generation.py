@@ -7,7 +7,6 @@ worker.provider_name, worker.enqueue), so a task started here shows up live on /
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -17,6 +16,7 @@ from smartspec_app.api.deps import CurrentUser, OptionalUser
 from smartspec_app.api.gallery import site_urls
 from smartspec_app.api.schemas import EstimateOut, GenerateRequest, ModelsOut, TaskOut, TaskPage, TaskStatusName, TaskType, error_responses
 from smartspec_app.api.text_types import Text
+from smartspec_app.api.time_types import Moment
 from smartspec_app.models import GenerationTask
 from smartspec_app.services import catalog, credits, generation, task_media, worker
 from smartspec_app.services.db import session_scope
@@ -107,8 +107,8 @@ def list_tasks(
     q: Annotated[
         Text | None, Query(max_length=generation.MAX_TASK_QUERY, description="Only tasks whose prompt contains this (any case).")
     ] = None,
-    created_after: Annotated[datetime | None, Query(description="Created at or after this (ISO 8601; a date: its midnight UTC).")] = None,
-    created_before: Annotated[datetime | None, Query(description="Created before this (ISO 8601; a date: its midnight UTC).")] = None,
+    created_after: Annotated[Moment | None, Query(description="Created at or after: a date (midnight UTC) or an RFC 3339 time.")] = None,
+    created_before: Annotated[Moment | None, Query(description="Created before: a date (midnight UTC) or an RFC 3339 time.")] = None,
 ) -> dict:
     """Your own tasks, newest first, narrowed by any of the filters (all must hold)."""
     urls = site_urls(request)

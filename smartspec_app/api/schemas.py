@@ -355,6 +355,9 @@ class AdminItemOut(BaseModel):
     nsfw_flagged: bool
     nsfw_detector: str | None
     reports_count: int
+    review_requested_at: str | None = Field(description="When the author asked for a re-review (once per item).")
+    review_note: str | None = Field(description="The author's note with the re-review request.")
+    review_open: bool = Field(description="A re-review request waits for a moderator.")
     is_featured: bool
     featured_at: str | None
     likes_count: int

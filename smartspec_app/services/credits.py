@@ -35,10 +35,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from smartspec_app.models import CreditAccount, CreditLedgerEntry, GenerationTask, TaskStatus, User, utcnow
-from smartspec_app.services.errors import InsufficientCredits, NotFound, PermissionDenied, ValidationError
+from smartspec_app.services.errors import Conflict, InsufficientCredits, NotFound, PermissionDenied, ValidationError
 from smartspec_app.settings import get_settings
 
 MAX_AMOUNT = 1_000_000_000  # credits, for an adjustment or a quota
+MIN_AMOUNT = 0.01  # the smallest adjustment: balances are kept in hundredths
+MAX_BALANCE = 1_000_000_000_000  # credits: hundredths stay exact as floats in the API's answers
 MAX_NOTE = 1000
 KINDS = ("grant", "hold", "settle", "refund", "adjustment", "quota")
 
@@ -321,18 +323,20 @@ def adjust(session: Session, admin: User, user_id: int, amount: float, reason: s
     require_admin(admin)
     _user(session, user_id)
     note = _note(reason)
+    if not MIN_AMOUNT <= abs(amount) <= MAX_AMOUNT:
+        raise ValidationError(f"The amount is {MIN_AMOUNT} to {MAX_AMOUNT:,} credits, either way", field="amount")
     change = units(amount)
-    if change == 0 or abs(amount) > MAX_AMOUNT:
-        raise ValidationError(f"The amount is a number of credits other than 0, at most {MAX_AMOUNT:,} either way", field="amount")
     ensure_account(session, user_id)
+    after = CreditAccount.balance + change
     result = session.exec(
         update(CreditAccount)
-        .where(CreditAccount.user_id == user_id, CreditAccount.balance + change >= 0)
-        .values(balance=CreditAccount.balance + change, updated_at=utcnow())
+        .where(CreditAccount.user_id == user_id, after >= 0, after <= units(MAX_BALANCE))
+        .values(balance=after, updated_at=utcnow())
     )
     account = _account(session, user_id)
-    if result.rowcount != 1:
-        raise ValidationError(f"The balance is {credits_of(account.balance):,.2f}: it cannot go below zero", field="amount")
+    if result.rowcount != 1:  # what is stored decides, not the request: a 409
+        limit = "go below zero" if change < 0 else f"pass {MAX_BALANCE:,} credits"
+        raise Conflict(f"The balance is {credits_of(account.balance):,.2f}: it cannot {limit}", field="amount")
     _entry(session, user_id, "adjustment", change, account.balance, actor_id=admin.id, note=note)
     return summary(session, user_id)
 

@@ -111,7 +111,8 @@ class TaskFilters:
     """What a user's history can be narrowed to; every field optional, all of them must hold.
 
     `q` finds tasks whose prompt contains it (case-insensitive); `created_after` is inclusive and
-    `created_before` exclusive (naive datetimes are UTC)."""
+    `created_before` exclusive (naive datetimes are UTC); a range that ends before it starts holds
+    nothing (an empty page, as OpenAPI cannot say one parameter must follow another)."""
 
     status: str | None = None
     task_type: str | None = None
@@ -130,8 +131,6 @@ class TaskFilters:
         if len(q) > MAX_TASK_QUERY:
             raise ValidationError(f"Keep the search under {MAX_TASK_QUERY} characters", field="q")
         after, before = _aware(self.created_after), _aware(self.created_before)
-        if after and before and after > before:
-            raise ValidationError("created_before must not be earlier than created_after", field="created_before")
         return TaskFilters(self.status or None, self.task_type or None, (self.model_id or "").strip() or None, q or None, after, before)
 
 

@@ -44,6 +44,8 @@ def _day(text: str, field: str) -> date | None:
 def filters_from(query: dict[str, str]) -> generation.TaskFilters:
     """The URL's filters as the service takes them: `from`/`to` are whole days (UTC), both included."""
     first, last = _day(query.get("from", ""), "from"), _day(query.get("to", ""), "to")
+    if first and last and last < first:
+        raise ValidationError("The end date is before the start date", field="to")
     return generation.TaskFilters(
         status=query.get("status") if query.get("status", ALL) != ALL else None,
         task_type=query.get("type") if query.get("type", ALL) != ALL else None,

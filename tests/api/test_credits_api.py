@@ -110,7 +110,22 @@ def test_admins_see_everyone_and_change_balances_and_quotas(client: httpx.Client
     )
     assert added.status_code == 200 and added.json()["balance"] == 200.0
     below = client.post(f"/api/admin/credits/accounts/{user.id}/adjust", json={"amount": -500, "reason": "x"}, headers=admin_headers)
-    assert below.status_code == 422 and below.json()["error"]["details"]["field"] == "amount"
+    assert below.status_code == 409 and below.json()["error"]["details"]["field"] == "amount"  # the stored balance decides
+    for refused in (
+        {"amount": 0, "reason": "x"},
+        {"amount": 0.004, "reason": "x"},
+        {"amount": True, "reason": "x"},
+        {"amount": 2e9, "reason": "x"},
+    ):
+        answer = client.post(f"/api/admin/credits/accounts/{user.id}/adjust", json=refused, headers=admin_headers)
+        assert answer.status_code == 422 and answer.json()["error"]["details"]["field"] == "amount", refused
+    for refused in (
+        {"monthly_quota": False},
+        {"monthly_quota": -0.5},
+        {"monthly_quota": "30"},
+    ):  # what schemathesis found accepted or refused unlike the document
+        answer = client.put(f"/api/admin/credits/accounts/{user.id}/quota", json=refused, headers=admin_headers)
+        assert answer.status_code == 422 and answer.json()["error"]["details"]["field"] == "monthly_quota", refused
     quota = client.put(f"/api/admin/credits/accounts/{user.id}/quota", json={"monthly_quota": 30, "reason": "trial"}, headers=admin_headers)
     assert quota.json()["monthly_quota"] == 30.0 and quota.json()["quota_is_own"] is True
     assert client.post("/api/generation/generate", json=IMAGE, headers=user_headers).status_code == 202

@@ -345,11 +345,13 @@ def test_filter_my_tasks(client: httpx.Client, session: Session, enqueued) -> No
     assert ids(created_before="2026-11-01T09:00:00Z") == []  # exclusive
     assert ids(created_after="2026-11-01T09:00:00Z", created_before="2026-11-01T10:00:00+01:00") == []
     assert ids(created_after="2026-11-02") == [speech]
+    assert ids(created_after="2026-11-05", created_before="2026-11-01") == []  # a range ending before it starts holds nothing
     for params, field in (
         ({"task_type": "poem"}, "task_type"),
         ({"created_after": "yesterday"}, "created_after"),
         ({"q": "x" * 201}, "q"),
-        ({"created_after": "2026-11-05", "created_before": "2026-11-01"}, "created_before"),
+        ({"created_before": "0.5"}, "created_before"),  # a number is not a time (pydantic would read it as a Unix time)
+        ({"created_after": "2026-13-01"}, "created_after"),
     ):
         response = client.get("/api/generation/tasks", params=params, headers=bearer(token))
         assert response.status_code == 422 and response.json()["error"]["details"]["field"] == field, response.text

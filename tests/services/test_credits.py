@@ -13,7 +13,7 @@ from sqlmodel import Session, func, select
 from smartspec_app.models import CreditAccount, CreditLedgerEntry, GenerationTask, TaskStatus, User
 from smartspec_app.services import auth, catalog, credits, generation
 from smartspec_app.services.db import session_scope
-from smartspec_app.services.errors import InsufficientCredits, NotFound, PermissionDenied, ValidationError
+from smartspec_app.services.errors import Conflict, InsufficientCredits, NotFound, PermissionDenied, ValidationError
 from smartspec_app.settings import reload_settings
 from tests.services.test_generation import make_ctx, run_to_end, sandbox_url  # noqa: F401  (sandbox_url: a fixture)
 
@@ -153,8 +153,12 @@ def test_admins_adjust_with_a_reason_and_never_below_zero(engine, settings) -> N
     admin, user = new_user(engine, "admin_a"), new_user(engine, "adjusted")
     with session_scope(engine) as s:
         assert credits.adjust(s, admin, user.id, 250.5, "Conference prize").balance == 350.5
-        with pytest.raises(ValidationError, match="below zero"):
+        with pytest.raises(Conflict, match="below zero"):  # the stored balance decides: a 409, not a 422
             credits.adjust(s, admin, user.id, -400, "Too much")
+        for refused in (0, 0.004, -0.009, 1_000_000_001):
+            with pytest.raises(ValidationError) as out_of_range:
+                credits.adjust(s, admin, user.id, refused, "Out of range")
+            assert out_of_range.value.field == "amount"
         with pytest.raises(ValidationError) as no_reason:
             credits.adjust(s, admin, user.id, 5, "  ")
         assert no_reason.value.field == "reason"
@@ -173,6 +177,20 @@ def test_admins_adjust_with_a_reason_and_never_below_zero(engine, settings) -> N
         ("grant", 100.0, "", "Starting balance"),
     ]
     assert {(a.username, a.balance) for a in everyone} == {("admin_a", 100.0), ("adjusted", 300.0)}
+
+
+def test_a_billion_credits_fits_and_the_ceiling_holds(engine, settings) -> None:
+    """Amounts are 64-bit hundredths: a billion credits (10^11) passed a 32-bit INTEGER on PostgreSQL (a 500)."""
+    admin, user = new_user(engine, "admin_b"), new_user(engine, "rich")
+    with session_scope(engine) as s:
+        for _ in range(3):
+            credits.adjust(s, admin, user.id, credits.MAX_AMOUNT, "Budget")
+        assert credits.adjust(s, admin, user.id, -0.01, "A hundredth").balance == 3_000_000_099.99
+        credits.set_quota(s, admin, user.id, credits.MAX_AMOUNT)
+    with session_scope(engine) as s:
+        s.exec(update(CreditAccount).where(CreditAccount.user_id == user.id).values(balance=credits.units(credits.MAX_BALANCE) - 1))
+    with session_scope(engine) as s, pytest.raises(Conflict, match="cannot pass"):
+        credits.adjust(s, admin, user.id, 1, "Over the ceiling")
 
 
 def test_the_starting_balance_is_granted_once(session: Session, engine, settings) -> None:

@@ -66,6 +66,7 @@ def test_every_filter_narrows_the_history_and_they_combine(session: Session) -> 
     assert prompts(session, ann, created_after=naive) == ["A red fox in snow", "100% cotton shirt_mockup"]
     assert prompts(session, ann, q="fox", task_type="image", status="completed") == ["A red fox in snow"]
     assert prompts(session, bob, q="fox") == ["Bob's fox"]  # never another user's
+    assert prompts(session, ann, created_after=DAY, created_before=DAY - timedelta(days=1)) == []  # a reversed range holds nothing
 
 
 def test_pages_are_stable_and_counted(session: Session) -> None:
@@ -86,7 +87,6 @@ def test_pages_are_stable_and_counted(session: Session) -> None:
         ({"status": "sleeping"}, "status"),
         ({"task_type": "poem"}, "task_type"),
         ({"q": "x" * 201}, "q"),
-        ({"created_after": DAY, "created_before": DAY - timedelta(days=1)}, "created_before"),
     ],
 )
 def test_bad_filters_name_their_field(session: Session, filters: dict, field: str) -> None:
