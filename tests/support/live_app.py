@@ -85,9 +85,11 @@ class LiveApp:
 
     def export_frontend(self) -> str:
         """`reflex export --frontend-only` with the build's whole output (Vite's too, shown at debug
-        level only); returns that output. Rebuilds this checkout's .web/build like a start does."""
+        level only); returns that output. Rebuilds this checkout's .web/build like a start does, for
+        this app's port: the build bakes the backend's URL in, and a running app serves this build."""
         self._hold_build_lock()
-        env = {**self.env, "COLUMNS": "400"}  # one line per record: no wrapping by the console
+        port = str(self.port)
+        env = {**self.env, "COLUMNS": "400", "REFLEX_FRONTEND_PORT": port, "REFLEX_BACKEND_PORT": port}
         cmd = [str(VENV_BIN / "reflex"), "export", "--frontend-only", "--no-zip", "--env", "prod", "--loglevel", "debug"]
         done = subprocess.run(cmd, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=900)
         output = done.stdout + done.stderr
