@@ -27,6 +27,7 @@ from smartspec_app.settings import get_settings
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/sandbox/kie", include_in_schema=False)
+RENDER_LEAD_FRACTION, RENDER_LEAD_MAX_SECONDS = 0.2, 5.0  # how long before a job is due its result is rendered
 _callbacks: set[asyncio.Task] = set()  # keep references so pending callbacks are not collected
 
 
@@ -112,9 +113,24 @@ def _read_record(job_id: str, files_base: str) -> dict | None:
         return sandbox.record_info(session, job, _files_dir(), files_base, sign=lambda name: sandbox_access.file_signature(name, secret))
 
 
+def _render_ahead(job_id: str) -> None:
+    with session_scope() as session:
+        job = session.get(SandboxJob, job_id)
+        if job is not None:
+            sandbox.render_ahead(session, job, _files_dir())
+
+
 async def _send_callback(job_id: str, after_seconds: float, files_base: str) -> None:
-    """When the job is due, POST its record to callBackUrl (as kie.ai does; delivery is best effort)."""
-    await asyncio.sleep(after_seconds + 0.05)
+    """When the job is due, POST its record to callBackUrl (as kie.ai does; delivery is best effort).
+    The result is rendered a little before, so the callback follows the job's end at once."""
+    lead = min(after_seconds * RENDER_LEAD_FRACTION, RENDER_LEAD_MAX_SECONDS)
+    due = asyncio.get_running_loop().time() + after_seconds + 0.05
+    await asyncio.sleep(after_seconds - lead)
+    try:
+        await run_in_threadpool(_render_ahead, job_id)
+    except Exception as exc:  # rendered again (and failed visibly) when the record is read
+        log.warning("sandbox render ahead for %s failed: %s", job_id, exc)
+    await asyncio.sleep(max(0.0, due - asyncio.get_running_loop().time()))
     try:
         record = await run_in_threadpool(_read_record, job_id, files_base)
         if record is None:

@@ -2,8 +2,9 @@
 
 Used when no KIE_AI_API_KEY is set, so the real KieProvider code path runs offline. Jobs live in
 the database (they survive a restart); a job moves waiting → queuing → generating → success
-over its duration, and its result is rendered locally (sandbox_render) the first time it is
-read after that (or when its callback is due). Faults are injected on request by markers in
+over its duration, and its result is rendered locally (sandbox_render) shortly before a job with a
+callback is due (so the callback, as kie.ai's, follows a finished result at once), or else the first
+time it is read after that. Faults are injected on request by markers in
 the prompt: see sandbox_faults.
 """
 
@@ -161,16 +162,7 @@ def record_info(
         return record | {"state": "fail", "failCode": "501", "failMsg": "Sandbox task failed on request ([sandbox:fail] in the prompt)"}
     if "badresult" in faults:
         return record | {"state": "success", "resultJson": "{not json"}
-    if not _rendered(job, files_dir):
-        with _lock_for(job.id):
-            session.refresh(job)
-            if not _rendered(job, files_dir):
-                try:
-                    job.result_file = _render(job, files_dir)[0]
-                except Exception as exc:  # a render failure is a failed task, as on the real service
-                    job.fail_message = f"Sandbox could not render the output: {exc}"
-                session.add(job)
-                session.commit()
+    _ensure_rendered(session, job, files_dir)
     if job.fail_message:
         return record | {"state": "fail", "failCode": "500", "failMsg": job.fail_message}
     return record | {
@@ -180,6 +172,28 @@ def record_info(
         "completeTime": int(time.time() * 1000),
         "resultJson": json.dumps({"resultUrls": [f"{files_base_url.rstrip('/')}/{name}?sig={sign(name)}" for name in _result_names(job)]}),
     }
+
+
+def render_ahead(session: Session, job: SandboxJob, files_dir: Path) -> None:
+    """Render a job's result before it is due, as kie.ai has its result when it calls back; the
+    record still says `generating` until the job's time is up. Jobs whose faults end them otherwise
+    are left alone."""
+    if not {"unknownstate", "fail", "badresult"} & sandbox_faults.decode(job.fault).keys():
+        _ensure_rendered(session, job, files_dir)
+
+
+def _ensure_rendered(session: Session, job: SandboxJob, files_dir: Path) -> None:
+    if _rendered(job, files_dir):
+        return
+    with _lock_for(job.id):
+        session.refresh(job)
+        if not _rendered(job, files_dir):
+            try:
+                job.result_file = _render(job, files_dir)[0]
+            except Exception as exc:  # a render failure is a failed task, as on the real service
+                job.fail_message = f"Sandbox could not render the output: {exc}"
+            session.add(job)
+            session.commit()
 
 
 def _rendered(job: SandboxJob, files_dir: Path) -> bool:

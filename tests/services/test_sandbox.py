@@ -72,3 +72,35 @@ def test_a_video_is_the_resolution_asked_for(session: Session, tmp_path: Path, r
     stream = info["streams"][0]
     assert f"{stream['width']}x{stream['height']}" == size
     assert 4.5 <= float(info["format"]["duration"]) <= 5.5
+
+
+def test_a_result_rendered_ahead_is_not_shown_before_the_job_is_due(session: Session, tmp_path: Path) -> None:
+    files = tmp_path / "files"
+    files.mkdir()
+    (body,) = catalog.validate_request("image", "nano-banana-pro", "a red fox in snow", {}).provider_inputs
+    job = sandbox.create_job(session, "nano-banana-pro", body, None, sandbox.SandboxTiming(image=3600, video=0, speech=0))
+    session.commit()
+    sandbox.render_ahead(session, job, files)
+    (rendered,) = list(files.iterdir())
+    assert image_size(rendered) == (1024, 1024)
+    record = sandbox.record_info(session, job, files, "http://app.test/files")
+    assert record["state"] == "waiting" and record["resultJson"] == ""  # the job's time is not up
+
+    job.duration_seconds = 0
+    session.add(job)
+    session.commit()
+    written = rendered.stat().st_mtime_ns
+    record = sandbox.record_info(session, job, files, "http://app.test/files")
+    assert record["state"] == "success" and rendered.name in record["resultJson"]
+    assert rendered.stat().st_mtime_ns == written  # not rendered a second time
+
+
+@pytest.mark.parametrize("fault", ["fail", "badresult", "unknownstate"])
+def test_a_job_that_will_not_succeed_is_not_rendered_ahead(session: Session, tmp_path: Path, fault: str) -> None:
+    files = tmp_path / "files"
+    files.mkdir()
+    (body,) = catalog.validate_request("image", "nano-banana-pro", f"a red fox [sandbox:{fault}]", {}).provider_inputs
+    job = sandbox.create_job(session, "nano-banana-pro", body, None, INSTANT)
+    session.commit()
+    sandbox.render_ahead(session, job, files)
+    assert list(files.iterdir()) == []
