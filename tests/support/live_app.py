@@ -62,6 +62,9 @@ class LiveApp:
             "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
             "REFLEX_USE_NPM": "1",
             "DATA_DIR": str(data_dir),
+            # Reflex's saved page states: one directory per app (kept across its restarts), not the
+            # checkout's .states, whose every file the disk state manager stats each 2 s
+            "REFLEX_STATES_WORKDIR": str(data_dir.parent / "states"),
             "SMARTSPEC_INTERNAL_URL": self.base_url,
             "PYTHONUNBUFFERED": "1",
             **(extra_env or {}),  # may set DATABASE_URL / REDIS_URL on purpose
