@@ -169,16 +169,16 @@ def test_pages_converge_after_the_consumer_and_a_backend_worker_are_killed(tmp_p
             # necessarily all at once: on a loaded machine the first may end before the last starts)
             db = await asyncio.to_thread(truth, app)
             assert len(db) == 4, db
+            expected = {
+                (id(tab), task_id)
+                for email, user_tabs in tabs.items()
+                for tab in user_tabs
+                for task_id, row in db.items()
+                if row["email"] == email
+            }
             seen_running: set[tuple[int, str]] = set()
 
             def running_on_every_page() -> bool:
-                pairs = [
-                    (id(tab), task_id)
-                    for email, user_tabs in tabs.items()
-                    for tab in user_tabs
-                    for task_id, row in db.items()
-                    if row["email"] == email
-                ]
                 seen_running.update(
                     (id(tab), task_id)
                     for user_tabs in tabs.values()
@@ -186,7 +186,7 @@ def test_pages_converge_after_the_consumer_and_a_backend_worker_are_killed(tmp_p
                     for task_id, row in shown(tab).items()
                     if row.get("status") == "running"
                 )
-                return all(pair in seen_running for pair in pairs)
+                return expected <= seen_running
 
             deadline = time.monotonic() + 90
             while not running_on_every_page():

@@ -4,10 +4,9 @@ against a real HTTP server on 127.0.0.1."""
 from __future__ import annotations
 
 import io
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from PIL import Image
 from smartspec_app.services.downloads import UrlPolicy, download_result, extension_for
 from smartspec_app.services.errors import ProviderError
 from smartspec_app.services.storage import LocalStorage, generation_key
+from tests.support.servers import serve_handler
 
 MAX_BYTES = 64 * 1024
 
@@ -91,16 +91,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
+    with serve_handler(_Handler) as base_url:
+        yield base_url
 
 
 @pytest.fixture

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import json
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from smartspec_app.services.providers.kie import KieProvider
+from tests.support.servers import serve_handler
 
 
 class _Record(BaseHTTPRequestHandler):
@@ -30,13 +30,8 @@ class _Record(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def kie_stand_in() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Record)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_handler(_Record) as base_url:
+        yield base_url
 
 
 class _SearchRecorder:

@@ -1,4 +1,5 @@
-"""Real HTTP servers in a thread for service tests: the app's own API (with the sandbox)."""
+"""Real HTTP servers in a thread for service tests: the app's own API (with the sandbox), or a
+test's own request handler."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import uvicorn
 
@@ -40,3 +42,18 @@ def serve(asgi_app) -> Iterator[str]:
         else:
             os.environ["SMARTSPEC_INTERNAL_URL"] = before
         reload_settings()
+
+
+@contextmanager
+def serve_handler(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Serve a plain request handler on 127.0.0.1 until the block ends; yields the base URL."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
