@@ -113,6 +113,14 @@ def _read_record(job_id: str, files_base: str) -> dict | None:
         return sandbox.record_info(session, job, _files_dir(), files_base, sign=lambda name: sandbox_access.file_signature(name, secret))
 
 
+def _record_and_callback_url(job_id: str, files_base: str) -> tuple[dict, str] | None:
+    record = _read_record(job_id, files_base)
+    if record is None:
+        return None
+    with session_scope() as session:
+        return record, session.get(SandboxJob, job_id).callback_url
+
+
 def _render_ahead(job_id: str) -> None:
     with session_scope() as session:
         job = session.get(SandboxJob, job_id)
@@ -132,11 +140,10 @@ async def _send_callback(job_id: str, after_seconds: float, files_base: str) -> 
         log.warning("sandbox render ahead for %s failed: %s", job_id, exc)
     await asyncio.sleep(max(0.0, due - asyncio.get_running_loop().time()))
     try:
-        record = await run_in_threadpool(_read_record, job_id, files_base)
-        if record is None:
+        found = await run_in_threadpool(_record_and_callback_url, job_id, files_base)
+        if found is None:
             return
-        with session_scope() as session:
-            url = session.get(SandboxJob, job_id).callback_url
+        record, url = found
         code, msg = (200, "success") if record.get("state") == "success" else (501, record.get("failMsg") or "failed")
         if not sandbox_access.is_own_callback_url(url, get_settings().resolved_internal_url):
             return  # checked at createTask; checked again in case the setting changed since

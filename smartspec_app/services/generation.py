@@ -33,10 +33,11 @@ LEASE = timedelta(seconds=120)
 SUBMIT_CONFIRM = timedelta(minutes=5)
 DEADLINES = {"image": timedelta(minutes=10), "video": timedelta(minutes=30), "speech": timedelta(minutes=10)}
 POLL_FIRST, POLL_FACTOR, POLL_MAX = 0.5, 1.3, 5.0
-# With a callback the provider says when a task ends, so checks only show progress and guard against a
-# lost callback: they thin out faster (8 instead of 12 over a 45 s image, each a provider call and a
-# page update) and stop at a slower pace.
-POLL_FACTOR_WITH_CALLBACK, POLL_MAX_WITH_CALLBACK = 1.6, 20.0
+# With a callback the provider says when a task ends, so checks only show the state moving (queued,
+# generating) and guard against a lost callback: they thin out fast (5 instead of 14 over a 45 s
+# image, each a provider call, a worker step and a page update) and settle at a slower pace. A lost
+# callback then costs at most POLL_MAX_WITH_CALLBACK seconds.
+POLL_FACTOR_WITH_CALLBACK, POLL_MAX_WITH_CALLBACK = 2.2, 30.0
 MAX_CONSECUTIVE_ERRORS = 6  # provider errors in a row (each already retried by the client) before a task fails
 STATUS_WORDS = {"queued": "Queued at the provider", "generating": "Generating"}
 
@@ -220,6 +221,12 @@ def _claim(session: Session, task_id: str, worker_id: str, lease: timedelta = LE
     return result.rowcount == 1
 
 
+def is_held(session: Session, task_id: str) -> bool:
+    """Whether a step is working on an active task now (its lease has not run out)."""
+    task = session.get(GenerationTask, task_id)
+    return task is not None and task.status in TaskStatus.ACTIVE and task.lease_expires_at is not None and task.lease_expires_at >= utcnow()
+
+
 def _save(ctx: WorkerContext, task_id: str, **values: Any) -> bool:
     """Write a step's result to a task that is still active; False when it no longer is (cancelled
     meanwhile, say), so a worker never brings an ended task back to life."""
@@ -372,14 +379,17 @@ def poll_delay(polls_done: int, *, with_callback: bool) -> float:
 def _reschedule(ctx: WorkerContext, task: GenerationTask, detail: str, progress: int | None = None, errors: int = 0) -> float | None:
     delay = poll_delay(task.poll_count, with_callback=ctx.callback_url(task) is not None)
     values: dict[str, Any] = {
-        "status_detail": detail[:200],
         "poll_count": task.poll_count + 1,
         "error_count": errors,
         "next_check_at": utcnow() + timedelta(seconds=delay),
         "lease_owner": None,
         "lease_expires_at": None,
     }
-    if progress is not None:
+    # Only what changed: a check that finds nothing new then writes bookkeeping alone, which
+    # services/task_events.py does not publish (no read-back, no page woken for nothing).
+    if detail[:200] != task.status_detail:
+        values["status_detail"] = detail[:200]
+    if progress is not None and progress != task.progress:
         values["progress"] = progress
     return delay if _save(ctx, task.id, **values) else None  # None: it ended meanwhile (cancelled)
 

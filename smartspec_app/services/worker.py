@@ -1,9 +1,13 @@
-"""The task queue (Huey): SqliteHuey on a local file by default, RedisHuey when REDIS_URL is set.
+"""The task queue (Huey): SqliteHuey on a local file by default, PriorityRedisHuey when REDIS_URL is set.
 
 The backend runs a consumer in-process (`start_embedded_consumer`); for scale-out, run
 `huey_consumer smartspec_app.services.worker.huey` next to the backend instead.
 Tasks: `advance(task_id)` moves one generation task and re-schedules itself while the provider
 works; `recover` (periodic, and at start-up) re-enqueues active tasks a crash left behind.
+
+Work somebody waits for (a new task's submission, a provider's callback saying a result is ready)
+is queued at PROMPT_PRIORITY, ahead of the routine status checks: hundreds of tasks polling never
+delay the one whose result just came in.
 """
 
 from __future__ import annotations
@@ -11,12 +15,15 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import struct
 import threading
+import time
 from contextlib import contextmanager
 from datetime import timedelta
 
-from huey import RedisHuey, SqliteHuey, crontab
+from huey import PriorityRedisHuey, SqliteHuey, crontab
 from huey.consumer import Consumer
+from redis import exceptions as redis_errors
 
 from smartspec_app.models import GenerationTask
 from smartspec_app.services import generation, keys, sandbox_access
@@ -30,12 +37,49 @@ from smartspec_app.settings import get_settings
 log = logging.getLogger(__name__)
 
 
+PROMPT_PRIORITY = 10  # submissions and callbacks; status checks and recovery run at 0
+HELD_RETRY_SECONDS = 0.25  # a prompt check that finds the task held by another step tries again...
+HELD_RETRIES = 8  # ...this many times (2 s), then the task's own schedule carries on
+
+
 def _make_huey():
     settings = get_settings()
     if settings.redis_url:
-        return RedisHuey("smartspec", url=settings.redis_url)
+        queue = PriorityRedisHuey("smartspec", url=settings.redis_url)
+        try:
+            adopt_list_queue(queue.storage)
+        except Exception as exc:  # Redis not up yet: the next process that starts with it adopts the queue
+            log.warning("could not check the Redis task queue's format: %s", exc)
+        return queue
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return SqliteHuey("smartspec", filename=str(settings.queue_path))
+
+
+def adopt_list_queue(storage) -> int:
+    """Earlier versions queued on a plain RedisHuey list; the priority queue is a sorted set under
+    the same key. Move a list's messages into it, oldest first, at priority 0; returns how many.
+    Atomic (WATCH/MULTI), so processes starting together move them once."""
+    key = storage.queue_key
+    with storage.conn.pipeline() as pipe:
+        while True:
+            try:
+                pipe.watch(key)
+                if pipe.type(key) not in (b"list", "list"):
+                    pipe.unwatch()
+                    return 0
+                items = pipe.lrange(key, 0, -1)  # LPUSH enqueued, BRPOP took from the tail: oldest last
+                start = int(time.time() * 1e6)
+                # PriorityRedisStorage prefixes each message with its enqueue time (8 bytes, big-endian)
+                scored = {struct.pack(">Q", start + n) + item: 0 for n, item in enumerate(reversed(items))}
+                pipe.multi()
+                pipe.delete(key)
+                if scored:
+                    pipe.zadd(key, scored)
+                pipe.execute()
+                log.info("moved %d queued task(s) from the old list queue into the priority queue", len(items))
+                return len(items)
+            except redis_errors.WatchError:
+                continue
 
 
 huey = _make_huey()
@@ -115,10 +159,19 @@ def worker_context() -> generation.WorkerContext:
 
 
 @huey.task(retries=2, retry_delay=5)
-def advance(task_id: str) -> None:
+def advance(task_id: str, held_retries: int = 0) -> None:
+    """One step of a task. A prompt step (`held_retries` > 0) that finds another step holding the
+    task tries again shortly: that step may have read the provider just before the result came."""
     delay = generation.advance_task(worker_context(), task_id)
     if delay is not None:
         advance.schedule((task_id,), delay=delay)
+    elif held_retries > 0 and _held_by_another_step(task_id):
+        advance.schedule((task_id, held_retries - 1), delay=HELD_RETRY_SECONDS, priority=PROMPT_PRIORITY)
+
+
+def _held_by_another_step(task_id: str) -> bool:
+    with session_scope() as session:
+        return generation.is_held(session, task_id)
 
 
 @huey.periodic_task(crontab(minute="*"))
@@ -138,7 +191,8 @@ def recover() -> int:
 
 
 def enqueue(task_id: str) -> None:
-    advance(task_id)
+    """Advance a task as soon as a worker is free: a new task, or a provider's callback."""
+    advance(task_id, HELD_RETRIES, priority=PROMPT_PRIORITY)
 
 
 class _EmbeddedConsumer(Consumer):

@@ -22,13 +22,13 @@ def test_the_first_check_comes_soon_either_way() -> None:
 
 def test_checks_grow_to_their_ceilings_and_stay_there() -> None:
     assert poll_delay(100, with_callback=False) == POLL_MAX == 5.0
-    assert poll_delay(100, with_callback=True) == POLL_MAX_WITH_CALLBACK == 20.0
+    assert poll_delay(100, with_callback=True) == POLL_MAX_WITH_CALLBACK == 30.0
     delays = [poll_delay(n, with_callback=True) for n in range(12)]
     assert delays == sorted(delays)
 
 
 def test_a_callback_saves_checks_on_a_45_second_image_and_a_5_minute_video() -> None:
     assert checks_within(45, with_callback=False) == 14
-    assert checks_within(45, with_callback=True) == 8  # 12 when it grew like the schedule without one
+    assert checks_within(45, with_callback=True) == 5  # the state moving: 0.5, 1.6, 4.0, 9.3 and 21 s in
     assert checks_within(300, with_callback=False) == 65
-    assert checks_within(300, with_callback=True) == 21
+    assert checks_within(300, with_callback=True) == 14
