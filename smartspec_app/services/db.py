@@ -1,5 +1,4 @@
-"""Engines and sessions. One engine per URL, SQLite tuned for several threads (WAL, and writers
-queued in the process: services/sqlite_writes.py).
+"""Engines and sessions. One engine per URL, SQLite tuned for several threads.
 
 Server databases (PostgreSQL) get a pool of DATABASE_POOL_SIZE connections, and a connection is
 checked with a round trip before use only when it has sat idle for PING_IDLE_SECONDS: a dead
@@ -21,10 +20,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from sqlmodel import Session, SQLModel, create_engine
 
-from smartspec_app.services import (
-    sqlite_writes,
-    task_events,  # noqa: F401  (every session publishes its task changes after commit)
-)
+from smartspec_app.services import task_events  # noqa: F401  (every session publishes its task changes after commit)
 from smartspec_app.settings import get_settings
 
 
@@ -46,7 +42,6 @@ def _engine_for(url: str) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
-        sqlite_writes.WriterGate().install(engine)
         return engine
     size = get_settings().database_pool_size
     engine = create_engine(url, pool_size=size, max_overflow=POOL_OVERFLOW)
