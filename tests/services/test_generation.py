@@ -75,7 +75,11 @@ def load(engine, task_id: str) -> GenerationTask:
         return s.get(GenerationTask, task_id)
 
 
-def test_image_task_runs_to_completion_and_is_stored(engine, storage, sandbox_url, user) -> None:
+def test_image_task_runs_to_completion_and_is_stored(engine, storage, sandbox_url, user, monkeypatch: pytest.MonkeyPatch) -> None:
+    # long enough that the read right after the create finds it running even on a loaded machine
+    # (at 0.6 s a slow create and read once saw it done, and there was no check to count)
+    monkeypatch.setenv("SANDBOX_SECONDS_IMAGE", "2.5")
+    reload_settings()
     task_id = start(engine, user, "image", "nano-banana-pro", "A red fox", {"aspect_ratio": "16:9"})
     assert load(engine, task_id).status == TaskStatus.PENDING
     delays = run_to_end(make_ctx(engine, storage, sandbox_url), task_id)
