@@ -104,21 +104,15 @@ async def create_task(request: Request, authorization: str | None = Header(None)
     return _envelope(200, "success", {"taskId": job.id})
 
 
-def _read_record(job_id: str, files_base: str) -> dict | None:
+def _read_record(job_id: str, files_base: str) -> tuple[dict, str | None] | None:
+    """The job's record as recordInfo answers it, and its callBackUrl; None for an unknown job."""
     secret = _secret()
     with session_scope() as session:
         job = session.get(SandboxJob, job_id)
         if job is None:
             return None
-        return sandbox.record_info(session, job, _files_dir(), files_base, sign=lambda name: sandbox_access.file_signature(name, secret))
-
-
-def _record_and_callback_url(job_id: str, files_base: str) -> tuple[dict, str] | None:
-    record = _read_record(job_id, files_base)
-    if record is None:
-        return None
-    with session_scope() as session:
-        return record, session.get(SandboxJob, job_id).callback_url
+        record = sandbox.record_info(session, job, _files_dir(), files_base, sign=lambda name: sandbox_access.file_signature(name, secret))
+        return record, job.callback_url
 
 
 def _render_ahead(job_id: str) -> None:
@@ -140,7 +134,7 @@ async def _send_callback(job_id: str, after_seconds: float, files_base: str) -> 
         log.warning("sandbox render ahead for %s failed: %s", job_id, exc)
     await asyncio.sleep(max(0.0, due - asyncio.get_running_loop().time()))
     try:
-        found = await run_in_threadpool(_record_and_callback_url, job_id, files_base)
+        found = await run_in_threadpool(_read_record, job_id, files_base)
         if found is None:
             return
         record, url = found
@@ -173,8 +167,8 @@ async def record_info(request: Request, taskId: str = "", authorization: str | N
         return PlainTextResponse("<html>upstream hiccup</html>", status_code=200, media_type="application/json")
     if sandbox_faults.counter.fire(taskId, "record500", faults):
         return _envelope(500, "Server error (sandbox fault [sandbox:record500])")
-    data = await run_in_threadpool(_read_record, taskId, _files_base(request))
-    return _envelope(200, "success", data)
+    found = await run_in_threadpool(_read_record, taskId, _files_base(request))
+    return _envelope(200, "success", found[0] if found else None)
 
 
 @router.get("/api/v1/chat/credit")
