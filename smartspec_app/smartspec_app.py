@@ -65,10 +65,20 @@ async def task_consumer():
         yield
 
 
+@contextlib.asynccontextmanager
+async def sandbox_callbacks():
+    """The sandbox keeps one HTTP client for its callbacks; close it when the backend stops."""
+    yield
+    from smartspec_app.api.sandbox import close_callback_client
+
+    await close_callback_client()
+
+
 _point_worker_at_this_backend()
 
 app = rx.App(api_transformer=build_api())  # the theme is RadixThemesPlugin's, in rxconfig.py
 app.register_lifespan_task(task_consumer)
+app.register_lifespan_task(sandbox_callbacks)
 app.add_page(
     index_page,
     route="/",

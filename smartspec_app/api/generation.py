@@ -152,11 +152,13 @@ async def provider_callback(task_id: str, request: Request, sig: str = "") -> di
     except (ValueError, AttributeError):
         provider_task_id = None
 
-    def _accept() -> bool:
+    def _accept() -> bool:  # one thread hop: the check and, when it passes, the re-check queued
         with session_scope() as session:
-            return generation.accept_callback(session, task_id, sig, provider_task_id)
+            accepted = generation.accept_callback(session, task_id, sig, provider_task_id)
+        if accepted:
+            worker.enqueue(task_id)
+        return accepted
 
     if await run_in_threadpool(_accept):
-        await run_in_threadpool(worker.enqueue, task_id)
         return {"status": "accepted"}
     return {"status": "ignored", "reason": "the task has already ended"}

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import mimetypes
 from typing import Any
 
 import httpx
 from fastapi import APIRouter, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from sqlmodel import Session
 
 from smartspec_app.models import SandboxJob
 from smartspec_app.services import catalog, sandbox, sandbox_access, sandbox_faults
@@ -27,8 +29,14 @@ from smartspec_app.settings import get_settings
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/sandbox/kie", include_in_schema=False)
+SMALL_FILE_BYTES = 8 * 1024 * 1024  # result files up to this size are served from memory
+_BEFORE_RECORD = {"slow", "slowrecord", "malformed", "record500"}  # recordInfo faults that act before the record is read
 RENDER_LEAD_FRACTION, RENDER_LEAD_MAX_SECONDS = 0.2, 5.0  # how long before a job is due its result is rendered
 _callbacks: set[asyncio.Task] = set()  # keep references so pending callbacks are not collected
+# One callback client per event loop, so callbacks reuse kept-alive connections to this app instead of
+# connecting for each job (a connect per callback was most of the sandbox's event-loop time with
+# hundreds of jobs in flight). Keyed by loop: an httpx client belongs to the loop it first ran on.
+_callback_clients: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
 
 
 def _envelope(code: int, msg: str, data: Any = None) -> JSONResponse:
@@ -106,13 +114,16 @@ async def create_task(request: Request, authorization: str | None = Header(None)
 
 def _read_record(job_id: str, files_base: str) -> tuple[dict, str | None] | None:
     """The job's record as recordInfo answers it, and its callBackUrl; None for an unknown job."""
-    secret = _secret()
     with session_scope() as session:
         job = session.get(SandboxJob, job_id)
         if job is None:
             return None
-        record = sandbox.record_info(session, job, _files_dir(), files_base, sign=lambda name: sandbox_access.file_signature(name, secret))
-        return record, job.callback_url
+        return _record_of(session, job, files_base), job.callback_url
+
+
+def _record_of(session: Session, job: SandboxJob, files_base: str) -> dict:
+    secret = _secret()
+    return sandbox.record_info(session, job, _files_dir(), files_base, sign=lambda name: sandbox_access.file_signature(name, secret))
 
 
 def _render_ahead(job_id: str) -> None:
@@ -141,10 +152,26 @@ async def _send_callback(job_id: str, after_seconds: float, files_base: str) -> 
         code, msg = (200, "success") if record.get("state") == "success" else (501, record.get("failMsg") or "failed")
         if not sandbox_access.is_own_callback_url(url, get_settings().resolved_internal_url):
             return  # checked at createTask; checked again in case the setting changed since
-        async with httpx.AsyncClient(timeout=10, follow_redirects=False, verify=client_tls()) as client:
-            await client.post(url, json={"code": code, "msg": msg, "data": record})
+        await _callback_client().post(url, json={"code": code, "msg": msg, "data": record})
     except Exception as exc:  # a lost callback is what polling is for
         log.warning("sandbox callback for %s failed: %s", job_id, exc)
+
+
+def _callback_client() -> httpx.AsyncClient:
+    loop = asyncio.get_running_loop()
+    client = _callback_clients.get(loop)
+    if client is None:
+        for old in [old for old in _callback_clients if old.is_closed()]:  # loops of finished test apps
+            del _callback_clients[old]
+        client = _callback_clients[loop] = httpx.AsyncClient(timeout=10, follow_redirects=False, verify=client_tls())
+    return client
+
+
+async def close_callback_client() -> None:
+    """Close this loop's callback client (the app's shutdown)."""
+    client = _callback_clients.pop(asyncio.get_running_loop(), None)
+    if client is not None:
+        await client.aclose()
 
 
 @router.get("/api/v1/jobs/recordInfo")
@@ -152,14 +179,13 @@ async def record_info(request: Request, taskId: str = "", authorization: str | N
     if not _authorized(authorization):
         return _envelope(401, "You do not have access permissions")
 
-    def _faults() -> dict[str, int] | None:
-        with session_scope() as session:
-            job = session.get(SandboxJob, taskId)
-            return None if job is None else sandbox_faults.decode(job.fault)
-
-    faults = await run_in_threadpool(_faults)
-    if faults is None:
+    files_base = _files_base(request)
+    found = await run_in_threadpool(_faults_and_record, taskId, files_base)
+    if found is None:
         return _envelope(404, f"Task {taskId} not found")
+    faults, record = found
+    if record is not None:  # no fault acts before the record: the one read answers
+        return _envelope(200, "success", record)
     await _maybe_slow(faults)
     if "slowrecord" in faults:
         await asyncio.sleep(get_settings().sandbox_slow_seconds)
@@ -167,8 +193,20 @@ async def record_info(request: Request, taskId: str = "", authorization: str | N
         return PlainTextResponse("<html>upstream hiccup</html>", status_code=200, media_type="application/json")
     if sandbox_faults.counter.fire(taskId, "record500", faults):
         return _envelope(500, "Server error (sandbox fault [sandbox:record500])")
-    found = await run_in_threadpool(_read_record, taskId, _files_base(request))
-    return _envelope(200, "success", found[0] if found else None)
+    found_record = await run_in_threadpool(_read_record, taskId, files_base)
+    return _envelope(200, "success", found_record[0] if found_record else None)
+
+
+def _faults_and_record(job_id: str, files_base: str) -> tuple[dict[str, int], dict | None] | None:
+    """A job's faults, and its record unless one of them acts before the record is read (then None:
+    the caller reads the record after the fault); None for an unknown job. One read serves the common
+    case, and a record is asked for every few seconds for every job in flight."""
+    with session_scope() as session:
+        job = session.get(SandboxJob, job_id)
+        if job is None:
+            return None
+        faults = sandbox_faults.decode(job.fault)
+        return faults, None if faults.keys() & _BEFORE_RECORD else _record_of(session, job, files_base)
 
 
 @router.get("/api/v1/chat/credit")
@@ -184,11 +222,18 @@ async def sandbox_file(name: str, sig: str = "") -> Response:
     if not sandbox_access.is_valid_file_signature(name, sig, _secret()) or "/" in name or name.startswith(".") or not path.is_file():
         return JSONResponse({"detail": "expired or unknown file"}, status_code=404)
 
-    def _expired() -> bool:
+    def _expired_or_read() -> tuple[bool, bytes | None]:
+        """Whether the link has expired, else a small file's bytes: one thread hop, where a
+        FileResponse takes one per stat, open and chunk (every result is fetched once, at once)."""
         with session_scope() as session:
             job = session.get(SandboxJob, sandbox.job_id_of(name))
-            return job is not None and "expired" in sandbox_faults.decode(job.fault)
+            if job is not None and "expired" in sandbox_faults.decode(job.fault):
+                return True, None
+        return False, path.read_bytes() if path.stat().st_size <= SMALL_FILE_BYTES else None
 
-    if await run_in_threadpool(_expired):
+    expired, data = await run_in_threadpool(_expired_or_read)
+    if expired:
         return JSONResponse({"detail": "this link has expired"}, status_code=410)
+    if data is not None:
+        return Response(data, media_type=mimetypes.guess_type(name)[0] or "application/octet-stream")
     return FileResponse(path)

@@ -6,6 +6,7 @@ be https to a public address; only the configured sandbox may be on loopback.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
 from collections.abc import Iterator
@@ -78,31 +79,43 @@ def download_result(
     max_bytes: int,
     default_ext: str,
     timeout: float = 60.0,
+    client: httpx.Client | None = None,
 ) -> tuple[str, int]:
-    """Stream `url` into storage; returns (key, size). Nothing is kept when a check fails."""
+    """Stream `url` into storage; returns (key, size). Nothing is kept when a check fails.
+    `client`: a pooled client to reuse (services/step_io.py); without one, a client for this download."""
     policy.check(url)
-    with httpx.Client(timeout=timeout, follow_redirects=False, verify=client_tls()) as client, client.stream("GET", url) as response:
-        if response.status_code in (403, 404, 410):
-            raise ProviderError(f"The result URL has expired or is gone (HTTP {response.status_code})")
-        if response.status_code != 200:
-            raise ProviderError(f"Downloading the result failed with HTTP {response.status_code}", retryable=response.status_code >= 500)
-        content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
-        if content_type not in _GENERIC and not content_type.startswith(EXPECTED_TYPES[task_type]):
-            raise ProviderError(f"The result is {content_type!r}, not the {task_type} that was asked for")
-        declared = int(response.headers.get("content-length") or 0)
-        if declared > max_bytes:
-            raise ProviderError(f"The result is {declared} bytes, over the {max_bytes}-byte limit")
-        key = key_for_ext(extension_for(content_type, url, default_ext))
+    with contextlib.ExitStack() as stack:
+        if client is None:
+            client = stack.enter_context(httpx.Client(follow_redirects=False, verify=client_tls()))
+        response = stack.enter_context(client.stream("GET", url, timeout=timeout, follow_redirects=False))
+        return _store(response, url, task_type, storage, key_for_ext, max_bytes, default_ext)
 
-        def capped() -> Iterator[bytes]:
-            total = 0
-            for chunk in response.iter_bytes(64 * 1024):
-                total += len(chunk)
-                if total > max_bytes:
-                    raise ProviderError(f"The result is over the {max_bytes}-byte limit")
-                yield chunk
-            if total == 0:  # raised inside the write, so nothing (not even an empty file) is kept
-                raise ProviderError("The result file is empty")
 
-        size = storage.save_stream(key, capped(), content_type or None)
+def _store(
+    response: httpx.Response, url: str, task_type: str, storage: Storage, key_for_ext, max_bytes: int, default_ext: str
+) -> tuple[str, int]:
+    """Check the response and stream its body into storage."""
+    if response.status_code in (403, 404, 410):
+        raise ProviderError(f"The result URL has expired or is gone (HTTP {response.status_code})")
+    if response.status_code != 200:
+        raise ProviderError(f"Downloading the result failed with HTTP {response.status_code}", retryable=response.status_code >= 500)
+    content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in _GENERIC and not content_type.startswith(EXPECTED_TYPES[task_type]):
+        raise ProviderError(f"The result is {content_type!r}, not the {task_type} that was asked for")
+    declared = int(response.headers.get("content-length") or 0)
+    if declared > max_bytes:
+        raise ProviderError(f"The result is {declared} bytes, over the {max_bytes}-byte limit")
+    key = key_for_ext(extension_for(content_type, url, default_ext))
+
+    def capped() -> Iterator[bytes]:
+        total = 0
+        for chunk in response.iter_bytes(64 * 1024):
+            total += len(chunk)
+            if total > max_bytes:
+                raise ProviderError(f"The result is over the {max_bytes}-byte limit")
+            yield chunk
+        if total == 0:  # raised inside the write, so nothing (not even an empty file) is kept
+            raise ProviderError("The result file is empty")
+
+    size = storage.save_stream(key, capped(), content_type or None)
     return key, size

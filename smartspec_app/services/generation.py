@@ -7,7 +7,6 @@ a second worker never loses a task or processes it twice.
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import logging
 import secrets
@@ -20,7 +19,7 @@ from sqlalchemy import or_, update
 from sqlmodel import Session, col, func, select
 
 from smartspec_app.models import GenerationTask, TaskStatus, User, utcnow
-from smartspec_app.services import catalog, credits
+from smartspec_app.services import catalog, credits, step_io
 from smartspec_app.services.downloads import UrlPolicy, download_result
 from smartspec_app.services.errors import Conflict, NotFound, PermissionDenied, ProviderError, ValidationError
 from smartspec_app.services.providers.base import Provider, ProviderTaskState
@@ -202,23 +201,48 @@ def run_again(session: Session, user: User, task_id: str, provider_name: str) ->
     return start_generation(session, user, settings.task_type, settings.model_id, settings.prompt, settings.parameters, provider_name)
 
 
-def _claim(session: Session, task_id: str, worker_id: str, lease: timedelta = LEASE) -> bool:
+@dataclass(frozen=True)
+class Claim:
+    task: GenerationTask | None  # the task as this step claimed it (detached), or None
+    held: bool = False  # not claimed because another step holds it (its lease runs)
+
+
+def _claim(session: Session, task_id: str, worker_id: str, lease: timedelta = LEASE) -> Claim:
+    """Take a task's lease for this step. A task that has ended or is held costs one read and no
+    write (its leftover scheduled checks come to nothing cheaply); a claim is one UPDATE … RETURNING,
+    so the task is read in the same statement that takes it."""
     now = utcnow()
-    result = session.exec(
-        update(GenerationTask)
-        .where(
-            GenerationTask.id == task_id,
-            col(GenerationTask.status).in_(TaskStatus.ACTIVE),
-            or_(
-                col(GenerationTask.lease_expires_at).is_(None),
-                col(GenerationTask.lease_expires_at) < now,
-                GenerationTask.lease_owner == worker_id,
-            ),
+    found = session.exec(
+        select(GenerationTask.status, GenerationTask.lease_owner, GenerationTask.lease_expires_at).where(GenerationTask.id == task_id)
+    ).first()
+    if found is None or found.status not in TaskStatus.ACTIVE:
+        return Claim(None)
+    if found.lease_expires_at is not None and found.lease_expires_at >= now and found.lease_owner != worker_id:
+        return Claim(None, held=True)
+    task = (
+        session.exec(
+            update(GenerationTask)
+            .where(
+                GenerationTask.id == task_id,
+                col(GenerationTask.status).in_(TaskStatus.ACTIVE),
+                or_(
+                    col(GenerationTask.lease_expires_at).is_(None),
+                    col(GenerationTask.lease_expires_at) < now,
+                    GenerationTask.lease_owner == worker_id,
+                ),
+            )
+            .values(lease_owner=worker_id, lease_expires_at=now + lease)
+            .returning(GenerationTask)
         )
-        .values(lease_owner=worker_id, lease_expires_at=now + lease)
+        .scalars()
+        .first()
     )
+    if task is not None:
+        session.expunge(task)
     session.commit()
-    return result.rowcount == 1
+    if task is None:  # another step took it, or it ended, between the read and the claim
+        return Claim(None, held=is_held(session, task_id))
+    return Claim(task)
 
 
 def is_held(session: Session, task_id: str) -> bool:
@@ -299,11 +323,25 @@ def _fail(ctx: WorkerContext, task: GenerationTask, message: str) -> None:
 def advance_task(ctx: WorkerContext, task_id: str) -> float | None:
     """Move one task as far as it can go now. Returns seconds until it should be checked again,
     or None when there is nothing more to do (ended, or another worker holds it)."""
+    return step_task(ctx, task_id).next_check
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    next_check: float | None  # seconds until the task's next check; None: nothing more to do now
+    held: bool = False  # another step holds the task, so this one did nothing
+
+
+def step_task(ctx: WorkerContext, task_id: str) -> StepOutcome:
+    """`advance_task`, also saying whether the task was left alone because another step holds it."""
     with ctx.session_factory() as session:
-        if not _claim(session, task_id, ctx.worker_id, ctx.lease):
-            return None
-        task = session.get(GenerationTask, task_id)
-        session.expunge(task)
+        claim = _claim(session, task_id, ctx.worker_id, ctx.lease)
+    if claim.task is None:
+        return StepOutcome(None, held=claim.held)
+    return StepOutcome(_advance_claimed(ctx, claim.task))
+
+
+def _advance_claimed(ctx: WorkerContext, task: GenerationTask) -> float | None:
     if task.deadline_at and utcnow() > task.deadline_at:
         last = f"; last state: {task.status_detail}" if task.status_detail else ""
         _fail(ctx, task, f"The provider did not finish this {task.task_type} task in time ({DEADLINES[task.task_type]}{last}); giving up")
@@ -314,7 +352,7 @@ def advance_task(ctx: WorkerContext, task_id: str) -> float | None:
             return delay
         task.submitting_since = None  # never confirmed: the create cannot have reached the provider
     try:
-        states = asyncio.run(_submit_and_read(ctx, task, ctx.provider_for(task)))
+        states = step_io.run(_submit_and_read(ctx, task, ctx.provider_for(task)))
         if states is None:
             return None
     except ProviderError as exc:
@@ -471,6 +509,7 @@ def _store_results(ctx: WorkerContext, task: GenerationTask, states: list[Provid
             key_for_ext=lambda ext, i=index: key_for(ext, i),
             max_bytes=ctx.max_download_bytes,
             default_ext=model.output_ext,
+            client=step_io.download_client(),
         )
         keys.append(key)
     if not keys:

@@ -21,12 +21,13 @@ import time
 from contextlib import contextmanager
 from datetime import timedelta
 
+import httpx
 from huey import PriorityRedisHuey, SqliteHuey, crontab
 from huey.consumer import Consumer
 from redis import exceptions as redis_errors
 
 from smartspec_app.models import GenerationTask
-from smartspec_app.services import generation, keys, sandbox_access
+from smartspec_app.services import generation, keys, sandbox_access, step_io
 from smartspec_app.services.db import session_scope
 from smartspec_app.services.downloads import UrlPolicy
 from smartspec_app.services.errors import ProviderError, ServiceUnavailable
@@ -106,21 +107,22 @@ def provider_for_new_task(user_id: int) -> str:
     return name
 
 
-def sandbox_provider() -> KieProvider:
+def sandbox_provider(client: httpx.AsyncClient | None = None) -> KieProvider:
     """The app's own client of its sandbox: the sandbox secret is its API key."""
     settings = get_settings()
     secret = sandbox_access.sandbox_secret(settings.sandbox_secret, settings.data_dir)
-    return KieProvider(secret, settings.sandbox_base_url, max_attempts=3, backoff_base=0.2)
+    return KieProvider(secret, settings.sandbox_base_url, max_attempts=3, backoff_base=0.2, client=client)
 
 
 def build_provider(task: GenerationTask) -> KieProvider:
-    """The provider a task was started with; kie.ai tasks use their owner's key, else the operator's."""
+    """The provider a task was started with; kie.ai tasks use their owner's key, else the operator's.
+    In a queue worker thread it sends through the thread's pooled client (services/step_io.py)."""
     if task.provider == "sandbox":
-        return sandbox_provider()
+        return sandbox_provider(step_io.provider_client())
     resolved = _kie_key(task.user_id)
     if resolved is None:
         raise ProviderError("No kie.ai key is configured any more for this task (it was removed while the task ran)")
-    return KieProvider(resolved.key, get_settings().kie_ai_base_url)
+    return KieProvider(resolved.key, get_settings().kie_ai_base_url, client=step_io.provider_client())
 
 
 def operator_provider() -> KieProvider:
@@ -158,20 +160,26 @@ def worker_context() -> generation.WorkerContext:
     )
 
 
+@huey.on_startup()
+def open_step_io() -> None:
+    """Each consumer worker thread keeps one event loop and pooled HTTP clients for its steps."""
+    step_io.open_thread()
+
+
+@huey.on_shutdown()
+def close_step_io() -> None:
+    step_io.close_thread()
+
+
 @huey.task(retries=2, retry_delay=5)
 def advance(task_id: str, held_retries: int = 0) -> None:
     """One step of a task. A prompt step (`held_retries` > 0) that finds another step holding the
     task tries again shortly: that step may have read the provider just before the result came."""
-    delay = generation.advance_task(worker_context(), task_id)
-    if delay is not None:
-        advance.schedule((task_id,), delay=delay)
-    elif held_retries > 0 and _held_by_another_step(task_id):
+    outcome = generation.step_task(worker_context(), task_id)
+    if outcome.next_check is not None:
+        advance.schedule((task_id,), delay=outcome.next_check)
+    elif held_retries > 0 and outcome.held:
         advance.schedule((task_id, held_retries - 1), delay=HELD_RETRY_SECONDS, priority=PROMPT_PRIORITY)
-
-
-def _held_by_another_step(task_id: str) -> bool:
-    with session_scope() as session:
-        return generation.is_held(session, task_id)
 
 
 @huey.periodic_task(crontab(minute="*"))

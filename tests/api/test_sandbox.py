@@ -17,6 +17,7 @@ import pytest
 from sqlmodel import Session, select
 
 from smartspec_app.api import build_api
+from smartspec_app.api import sandbox as sandbox_api
 from smartspec_app.models import SandboxJob
 from smartspec_app.services import sandbox_access
 from smartspec_app.settings import reload_settings
@@ -189,3 +190,55 @@ def test_the_secret_is_generated_once_private_and_shared(app_env: Path, monkeypa
     monkeypatch.setenv("SANDBOX_SECRET", "an-operator-chosen-secret-value")
     reload_settings()
     assert sandbox_api_key() == "an-operator-chosen-secret-value"
+
+
+def _finished_result_url(app_url: str) -> str:
+    created = httpx.post(app_url + CREATE, json={"model": "nano-banana-pro", "input": NANO_INPUT}, headers=own()).json()
+    for _ in range(100):
+        record = httpx.get(app_url + RECORD, params={"taskId": created["data"]["taskId"]}, headers=own()).json()["data"]
+        if record["state"] == "success":
+            return json.loads(record["resultJson"])["resultUrls"][0]
+        time.sleep(0.1)
+    raise AssertionError("the sandbox job never finished")
+
+
+def test_a_result_file_is_the_same_whether_served_from_memory_or_streamed(engine, app_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = _finished_result_url(app_url)
+    small = httpx.get(url)  # a rendered image is under SMALL_FILE_BYTES: read in one thread hop
+    monkeypatch.setattr(sandbox_api, "SMALL_FILE_BYTES", 0)  # every file streamed by a FileResponse
+    streamed = httpx.get(url)
+    assert small.status_code == streamed.status_code == 200
+    assert small.headers["content-type"] == streamed.headers["content-type"] == "image/png"
+    assert small.content == streamed.content and small.content.startswith(b"\x89PNG")
+    assert int(small.headers["content-length"]) == len(small.content)
+
+
+async def test_callbacks_share_one_client_per_event_loop() -> None:
+    first = sandbox_api._callback_client()
+    assert sandbox_api._callback_client() is first  # kept-alive connections are reused
+    await sandbox_api.close_callback_client()
+    assert first.is_closed
+    again = sandbox_api._callback_client()
+    assert again is not first and not again.is_closed
+    await sandbox_api.close_callback_client()
+
+
+def test_a_finished_loops_callback_client_is_dropped() -> None:
+    import asyncio
+
+    loop = asyncio.new_event_loop()
+    stale = loop.run_until_complete(_make_client())
+    loop.close()
+    assert stale in sandbox_api._callback_clients.values()
+    fresh_loop = asyncio.new_event_loop()
+    try:
+        fresh = fresh_loop.run_until_complete(_make_client())
+        assert fresh is not stale
+        assert stale not in sandbox_api._callback_clients.values()  # a closed loop's client is let go
+        fresh_loop.run_until_complete(sandbox_api.close_callback_client())
+    finally:
+        fresh_loop.close()
+
+
+async def _make_client() -> httpx.AsyncClient:
+    return sandbox_api._callback_client()

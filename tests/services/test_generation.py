@@ -392,3 +392,52 @@ def test_only_the_owner_cancels_and_only_an_active_task(engine, storage, sandbox
     with pytest.raises(Conflict, match="already ended \\(completed\\)"):
         cancel(engine, user, task_id)
     assert load(engine, task_id).status == TaskStatus.COMPLETED
+
+
+def _writes_during(engine, fn) -> tuple[object, list[str]]:
+    """What `fn` returned, and the INSERT/UPDATE/DELETE statements it sent to `engine`."""
+    from sqlalchemy import event
+
+    writes: list[str] = []
+
+    def listen(_conn, _cursor, statement: str, *_args) -> None:
+        if statement.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE"):
+            writes.append(statement)
+
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        return fn(), writes
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+
+
+def test_a_step_that_finds_nothing_to_do_writes_nothing(engine, storage, sandbox_url, user) -> None:
+    """A task's leftover scheduled check after it ended, or a check of a task another step holds,
+    costs one read: no write, and the caller learns which of the two it was."""
+    ctx = make_ctx(engine, storage, sandbox_url)
+    ended = start(engine, user, "image", "nano-banana-pro", "An owl")
+    held = start(engine, user, "image", "nano-banana-pro", "A heron")
+    with session_scope(engine) as s:
+        s.get(GenerationTask, ended).status = TaskStatus.COMPLETED
+        task = s.get(GenerationTask, held)
+        task.lease_owner, task.lease_expires_at = "another worker", utcnow() + timedelta(minutes=2)
+
+    outcome, writes = _writes_during(engine, lambda: generation.step_task(ctx, ended))
+    assert outcome == generation.StepOutcome(None, held=False) and writes == []
+    outcome, writes = _writes_during(engine, lambda: generation.step_task(ctx, held))
+    assert outcome == generation.StepOutcome(None, held=True) and writes == []
+    assert load(engine, held).lease_owner == "another worker"
+
+
+def test_a_claim_takes_the_lease_and_reads_the_task_in_one_statement(engine, storage, sandbox_url, user) -> None:
+    ctx = make_ctx(engine, storage, sandbox_url, worker_id="w-claim")
+    task_id = start(engine, user, "image", "nano-banana-pro", "A wren")
+    with session_scope(engine) as s:
+        claim, writes = _writes_during(engine, lambda: generation._claim(s, task_id, ctx.worker_id, ctx.lease))
+    assert len(writes) == 1 and "RETURNING" in writes[0].upper()
+    assert claim.task is not None and claim.task.id == task_id and claim.task.prompt == "A wren"
+    assert claim.task.lease_owner == "w-claim" and claim.task.lease_expires_at is not None  # the row as claimed
+    assert load(engine, task_id).lease_owner == "w-claim"
+    with session_scope(engine) as s:  # the same worker may take its own lease again; another may not
+        assert generation._claim(s, task_id, "w-claim", ctx.lease).task is not None
+        assert generation._claim(s, task_id, "w-other", ctx.lease) == generation.Claim(None, held=True)

@@ -8,8 +8,10 @@ retried with exponential backoff and jitter, up to `max_attempts`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -53,7 +55,10 @@ class KieProvider:
         backoff_base: float = 0.5,
         backoff_max: float = 8.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        client: httpx.AsyncClient | None = None,
     ) -> None:
+        """`client`: a pooled client to send through (kept open by its owner, services/step_io.py);
+        without one each call opens and closes its own."""
         self.base_url = base_url.rstrip("/")
         self.max_attempts = max_attempts
         self.backoff_base = backoff_base
@@ -61,11 +66,15 @@ class KieProvider:
         self._headers = {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
         self._timeout = httpx.Timeout(timeout, connect=10.0)
         self._transport = transport
+        self._shared = client
 
-    def _client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(
-            base_url=self.base_url, headers=self._headers, timeout=self._timeout, transport=self._transport, verify=client_tls()
-        )
+    @contextlib.asynccontextmanager
+    async def _client(self) -> AsyncIterator[httpx.AsyncClient]:
+        if self._shared is not None:
+            yield self._shared
+            return
+        async with httpx.AsyncClient(timeout=self._timeout, transport=self._transport, verify=client_tls()) as client:
+            yield client
 
     async def _request(self, method: str, path: str, *, creates: bool = False, **kwargs: Any) -> Any:
         """One API call with retries; returns the envelope's `data`.
@@ -78,7 +87,7 @@ class KieProvider:
         async with self._client() as client:
             for attempt in range(1, self.max_attempts + 1):
                 try:
-                    response = await client.request(method, path, **kwargs)
+                    response = await client.request(method, self.base_url + path, headers=self._headers, timeout=self._timeout, **kwargs)
                     return self._unwrap(response)
                 except ProviderError as exc:
                     last = exc
