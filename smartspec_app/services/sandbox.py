@@ -24,7 +24,7 @@ from typing import Any
 from sqlmodel import Session
 
 from smartspec_app.models import SandboxJob, utcnow
-from smartspec_app.services import catalog, sandbox_faults, sandbox_render
+from smartspec_app.services import catalog, render_process, sandbox_faults, sandbox_render
 
 _render_locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
@@ -99,18 +99,18 @@ def _render(job: SandboxJob, files_dir: Path) -> list[str]:
     inp, kind = job.input, _task_type(job.model)
     if kind == "speech":
         voice = str(inp.get("voice") or _default(job.model, "voice", "Rachel"))
-        outputs = [sandbox_render.render_speech(str(inp.get("text") or ""), voice, float(inp.get("speed") or 1.0))]
+        outputs = [render_process.run(sandbox_render.render_speech, str(inp.get("text") or ""), voice, float(inp.get("speed") or 1.0))]
     elif kind == "video":
         width, height = _VIDEO_SIZE[str(inp.get("resolution") or _default(job.model, "resolution", "1080p"))]
         duration = int(str(inp.get("duration") or _default(job.model, "duration", "5")))
-        outputs = [(sandbox_render.render_video(str(inp.get("prompt") or ""), duration, width, height), "mp4")]
+        outputs = [(render_process.run(sandbox_render.render_video, str(inp.get("prompt") or ""), duration, width, height), "mp4")]
     else:
         ext = {"jpg": "jpg", "jpeg": "jpg"}.get(str(inp.get("output_format") or "png"), "png")
         width, height = _image_size(inp, _default(job.model, "aspect_ratio", "1:1"))
         count = int(str(inp.get("num_images") or "1"))  # Imagen 4 Fast: several images in one task
         prompt = str(inp.get("prompt") or "")
         prompts = [prompt] + [f"{prompt} ({i + 1})" for i in range(1, count)]
-        outputs = [(sandbox_render.render_image(text, width, height, ext), ext) for text in prompts]
+        outputs = [(render_process.run(sandbox_render.render_image, text, width, height, ext), ext) for text in prompts]
     names = []
     for index, (data, ext) in enumerate(outputs):
         name = f"{job.id}.{ext}" if index == 0 else f"{job.id}.{index}.{ext}"
