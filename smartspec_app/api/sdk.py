@@ -46,7 +46,7 @@ async def get_sdk(
     request: Request,
     caller: OptionalCaller,
     include_api_key: bool = Query(False, description="Embed one of your API tokens: `token_id`, else the one you call with."),
-    token_id: int | None = Query(None, ge=1, description="The token to embed; read only with include_api_key=true."),
+    token_id: int | None = Query(None, ge=1, le=2**31 - 1, description="The token to embed; read only with include_api_key=true."),
     download: bool = False,
 ) -> Response:
     """SDK source for python, javascript (js), typescript (ts) or react: JSON {language, filename, code},

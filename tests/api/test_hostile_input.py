@@ -127,6 +127,20 @@ def test_ids_in_paths_are_just_unknown_ids(api: dict) -> None:
             assert response.status_code in (404, 422), (path, response.status_code)
 
 
+def test_numeric_ids_past_what_the_database_stores_are_refused_not_crashed(api: dict) -> None:
+    """schemathesis found it: a token_id of 2**63 reached SQLite ("Python int too large") as a 500."""
+    for huge in (2**31, 2**63, 10**30):
+        response = api["client"].get(
+            "/api/generation/sdk/python", params={"include_api_key": "true", "token_id": huge}, headers=api["headers"]["writer"]
+        )
+        assert response.status_code == 422, (huge, response.text)
+        assert "token_id" in response.text
+    largest = api["client"].get(
+        "/api/generation/sdk/python", params={"include_api_key": "true", "token_id": 2**31 - 1}, headers=api["headers"]["writer"]
+    )
+    assert largest.status_code == 404, largest.text  # the largest id there can be: just not one of the caller's tokens
+
+
 NUL, RLO = "\x00", "\u202e"
 
 
