@@ -104,7 +104,9 @@ def test_a_persistent_429_gives_up_at_the_limit(engine, storage, sandbox_url, us
 
 
 def test_timeouts_reading_a_task_give_up_at_the_limit(engine, storage, sandbox_url, user) -> None:
-    task, calls = run(engine, storage, sandbox_url, user, "fox [sandbox:slowrecord]", timeout=0.2)
+    # 0.45 s: every read (answered after SANDBOX_SLOW_SECONDS, 0.6 s) times out, while the create, which
+    # is not slowed, has time on a loaded machine (at 0.2 s a CI run once saw the create itself time out)
+    task, calls = run(engine, storage, sandbox_url, user, "fox [sandbox:slowrecord]", timeout=0.45)
     assert task.status == TaskStatus.FAILED
     assert "Could not reach kie.ai" in task.error_message and "Timeout" in task.error_message
     assert "gave up after" in task.error_message
