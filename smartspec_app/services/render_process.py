@@ -47,28 +47,21 @@ def run(fn: Callable[..., T], *args) -> T:
         future = executor.submit(fn, *args)
     except (BrokenProcessPool, OSError, RuntimeError) as exc:
         log.warning("render helper process unavailable (%s); rendering in this process", exc)
-        _discard()
+        shutdown(wait=False)
         return fn(*args)
     try:
         return future.result()
     except BrokenProcessPool as exc:  # the helper died (killed, out of memory): start another next time
         log.warning("render helper process died (%s); rendering in this process", exc)
-        _discard()
+        shutdown(wait=False)
         return fn(*args)
 
 
-def _discard() -> None:
+def shutdown(wait: bool = True) -> None:
+    """Stop the helper process (tests, and a backend that stops); the next render starts another.
+    `wait=False` lets go of a helper that is unavailable or dead without waiting on it."""
     global _executor
     with _lock:
         executor, _executor = _executor, None
     if executor is not None:
-        executor.shutdown(wait=False, cancel_futures=True)
-
-
-def shutdown() -> None:
-    """Stop the helper process (tests, and a backend that stops)."""
-    global _executor
-    with _lock:
-        executor, _executor = _executor, None
-    if executor is not None:
-        executor.shutdown(wait=True, cancel_futures=True)
+        executor.shutdown(wait=wait, cancel_futures=True)
