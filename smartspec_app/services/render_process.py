@@ -14,7 +14,7 @@ import multiprocessing
 import signal
 import threading
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import CancelledError, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
@@ -42,24 +42,37 @@ def _quiet_on_ctrl_c() -> None:
 
 def run(fn: Callable[..., T], *args) -> T:
     """`fn(*args)` in the helper process (`fn` and its arguments must pickle); its exceptions are raised here."""
+    executor: ProcessPoolExecutor | None = None
     try:
         executor = _helper()
         future = executor.submit(fn, *args)
-    except (BrokenProcessPool, OSError, RuntimeError) as exc:
+    except (BrokenProcessPool, OSError, RuntimeError) as exc:  # RuntimeError: stopped by another thread meanwhile
         log.warning("render helper process unavailable (%s); rendering in this process", exc)
-        shutdown(wait=False)
+        _retire(executor)
         return fn(*args)
     try:
         return future.result()
     except BrokenProcessPool as exc:  # the helper died (killed, out of memory): start another next time
         log.warning("render helper process died (%s); rendering in this process", exc)
-        shutdown(wait=False)
+        _retire(executor)
+        return fn(*args)
+    except CancelledError:  # the backend is stopping and cancelled the render before it began
         return fn(*args)
 
 
+def _retire(executor: ProcessPoolExecutor | None) -> None:
+    """Let go of a helper that failed this caller, unless another caller has already replaced it:
+    a late caller must not stop (and cancel the renders of) the helper started since."""
+    with _lock:
+        global _executor
+        if executor is None or _executor is not executor:
+            return
+        _executor = None
+    executor.shutdown(wait=False)
+
+
 def shutdown(wait: bool = True) -> None:
-    """Stop the helper process (tests, and a backend that stops); the next render starts another.
-    `wait=False` lets go of a helper that is unavailable or dead without waiting on it."""
+    """Stop the helper process (tests, and a backend that stops); the next render starts another."""
     global _executor
     with _lock:
         executor, _executor = _executor, None

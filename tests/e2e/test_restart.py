@@ -115,7 +115,7 @@ def test_kill_9_during_twenty_running_tasks_loses_and_repeats_nothing(tmp_path: 
                 break
             time.sleep(0.5)
         else:
-            raise AssertionError(f"the 20 tasks never all ran: {summary['status']}\n{app.log_tail()}")
+            raise AssertionError(f"the 20 tasks never all ran: {summary['status']} {summary['errors']}\n{app.log_tail()}")
         before = summary["provider_ids"]
         app.stop(signal.SIGKILL)
 

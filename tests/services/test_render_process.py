@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import os
 import signal
+import threading
 import time
 from collections.abc import Iterator
 
@@ -52,3 +53,28 @@ def test_a_helper_that_dies_is_replaced_and_the_render_still_happens() -> None:
 
 def test_the_helper_leaves_ctrl_c_to_the_backend() -> None:
     assert render_process.run(signal.getsignal, signal.SIGINT) == signal.SIG_IGN
+
+
+def test_a_late_caller_of_a_dead_helper_leaves_its_replacement_running() -> None:
+    """Two renders can meet the same dead helper; the second to notice must not stop the new one."""
+    render_process.run(os.getpid)
+    dead = render_process._executor
+    os.kill(render_process.run(os.getpid), signal.SIGKILL)
+    time.sleep(0.5)
+    assert render_process.run(os.getpid) == os.getpid()  # the first caller to notice renders here
+    replacement = render_process.run(os.getpid)
+    render_process._retire(dead)  # the second caller, noticing late
+    assert render_process.run(os.getpid) == replacement  # still the replacement, not stopped
+
+
+def test_a_render_cancelled_by_a_stopping_backend_still_happens() -> None:
+    render_process.run(os.getpid)
+    for _ in range(3):  # busy, its call queue full: the next render waits, cancellable, in the executor
+        render_process._executor.submit(time.sleep, 0.5)
+    results: list[int] = []
+    waiting = threading.Thread(target=lambda: results.append(render_process.run(os.getpid)))
+    waiting.start()
+    time.sleep(0.3)
+    render_process.shutdown()  # cancels the waiting render
+    waiting.join(5)
+    assert results == [os.getpid()]  # rendered in the calling process instead of failing
