@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import secrets
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -20,6 +19,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlmodel import Session, col, select
 
 from smartspec_app.models import ApiToken, ProviderKey, User, utcnow
+from smartspec_app.services import secret_files
 from smartspec_app.services.errors import AuthenticationError, Conflict, NotFound, SmartSpecError, ValidationError
 from smartspec_app.services.text_rules import check_label, check_text
 
@@ -112,15 +112,14 @@ def parse_keys(encryption_keys: str, encryption_key: str) -> list[str]:
 
 
 def load_or_create_key_file(data_dir: Path) -> str:
+    """The key in DATA_DIR/.encryption_key, made (0600) on first use; every caller gets the same one."""
     path = data_dir / KEY_FILE_NAME
-    if path.exists():
-        return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    key = Fernet.generate_key().decode()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(key + "\n")
-    log.warning("No ENCRYPTION_KEY set: generated one in %s (mode 0600). Back it up, or set ENCRYPTION_KEYS in production.", path)
+    try:
+        key, created = secret_files.read_or_create(path, lambda: Fernet.generate_key().decode())
+    except secret_files.EmptySecretFile as exc:
+        raise ConfigurationError(str(exc)) from None
+    if created:
+        log.warning("No ENCRYPTION_KEY set: generated one in %s (mode 0600). Back it up, or set ENCRYPTION_KEYS in production.", path)
     return key
 
 

@@ -15,10 +15,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import os
 import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from smartspec_app.services import secret_files
 
 log = logging.getLogger(__name__)
 
@@ -28,21 +29,11 @@ _cache: dict[tuple[str, str], str] = {}
 
 
 def load_or_create_secret(data_dir: Path) -> str:
-    """The secret in DATA_DIR/.sandbox_secret, made (0600) on first use."""
+    """The secret in DATA_DIR/.sandbox_secret, made (0600) on first use; every caller gets the same one."""
     path = data_dir / SECRET_FILE_NAME
-    try:
-        return path.read_text().strip()
-    except FileNotFoundError:
-        pass
-    data_dir.mkdir(parents=True, exist_ok=True)
-    secret = secrets.token_urlsafe(32)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process made it first: use theirs
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as out:
-        out.write(secret + "\n")
-    log.info("No SANDBOX_SECRET set: generated one in %s (mode 0600)", path)
+    secret, created = secret_files.read_or_create(path, lambda: secrets.token_urlsafe(32))
+    if created:
+        log.info("No SANDBOX_SECRET set: generated one in %s (mode 0600)", path)
     return secret
 
 
