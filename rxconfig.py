@@ -12,6 +12,11 @@ config = rx.Config(
     app_name="smartspec_app",
     db_url=settings.resolved_database_url,
     redis_url=settings.redis_url or None,
+    # Without Redis, Reflex runs one backend process: sessions' states stay in its memory. The disk
+    # manager would rescan its whole directory (a file per state per session) after every debounced
+    # write, a third of a core at 500 open pages; the sign-in lives in the browser's localStorage, so a
+    # restarted backend loses nothing a page cannot hydrate again. With Redis, Reflex uses Redis.
+    **({} if settings.redis_url else {"state_manager_mode": rx.constants.StateManagerMode.MEMORY}),
     telemetry_enabled=False,
     show_built_with_reflex=False,
     plugins=[
