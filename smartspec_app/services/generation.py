@@ -33,10 +33,11 @@ SUBMIT_CONFIRM = timedelta(minutes=5)
 DEADLINES = {"image": timedelta(minutes=10), "video": timedelta(minutes=30), "speech": timedelta(minutes=10)}
 POLL_FIRST, POLL_FACTOR, POLL_MAX = 0.5, 1.3, 5.0
 # With a callback the provider says when a task ends, so checks only show the state moving (queued,
-# generating) and guard against a lost callback: they thin out fast (5 instead of 14 over a 45 s
-# image, each a provider call, a worker step and a page update) and settle at a slower pace. A lost
-# callback then costs at most POLL_MAX_WITH_CALLBACK seconds.
-POLL_FACTOR_WITH_CALLBACK, POLL_MAX_WITH_CALLBACK = 2.2, 30.0
+# generating) and guard against a lost callback: the first waits 2 s (a task only just created is
+# still waiting) and they thin out fast (4 instead of 14 over a 45 s image, each a provider call, a
+# worker step and a page update), then settle at a slower pace. A lost callback then costs at most
+# POLL_MAX_WITH_CALLBACK seconds.
+POLL_FIRST_WITH_CALLBACK, POLL_FACTOR_WITH_CALLBACK, POLL_MAX_WITH_CALLBACK = 2.0, 2.2, 30.0
 MAX_CONSECUTIVE_ERRORS = 6  # provider errors in a row (each already retried by the client) before a task fails
 STATUS_WORDS = {"queued": "Queued at the provider", "generating": "Generating"}
 
@@ -410,8 +411,12 @@ def _describe(states: list[ProviderTaskState]) -> str:
 
 def poll_delay(polls_done: int, *, with_callback: bool) -> float:
     """Seconds until the next status check of a task checked `polls_done` times."""
-    factor, ceiling = (POLL_FACTOR_WITH_CALLBACK, POLL_MAX_WITH_CALLBACK) if with_callback else (POLL_FACTOR, POLL_MAX)
-    return min(ceiling, POLL_FIRST * factor ** min(polls_done, 30))
+    first, factor, ceiling = (
+        (POLL_FIRST_WITH_CALLBACK, POLL_FACTOR_WITH_CALLBACK, POLL_MAX_WITH_CALLBACK)
+        if with_callback
+        else (POLL_FIRST, POLL_FACTOR, POLL_MAX)
+    )
+    return min(ceiling, first * factor ** min(polls_done, 30))
 
 
 def _reschedule(ctx: WorkerContext, task: GenerationTask, detail: str, progress: int | None = None, errors: int = 0) -> float | None:

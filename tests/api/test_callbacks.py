@@ -50,7 +50,7 @@ def test_the_sandbox_calls_back_and_the_task_is_rechecked(engine, storage, app_u
     with session_scope(engine) as s:
         user = auth.create_user(s, "cb@example.com", "a long password")
         task = generation.start_generation(s, user, "image", "nano-banana-pro", "call me back", None, "sandbox")
-    assert generation.advance_task(ctx, task.id) == pytest.approx(generation.POLL_FIRST)
+    assert generation.advance_task(ctx, task.id) == pytest.approx(generation.POLL_FIRST_WITH_CALLBACK)
     deadline = time.monotonic() + 10
     while not enqueued and time.monotonic() < deadline:
         time.sleep(0.05)
