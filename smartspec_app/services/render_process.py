@@ -56,25 +56,26 @@ def run(fn: Callable[..., T], *args) -> T:
         log.warning("render helper process died (%s); rendering in this process", exc)
         _retire(executor)
         return fn(*args)
-    except CancelledError:  # the backend is stopping and cancelled the render before it began
+    except CancelledError:  # `shutdown()` cancelled the render before it began
         return fn(*args)
 
 
 def _retire(executor: ProcessPoolExecutor | None) -> None:
     """Let go of a helper that failed this caller, unless another caller has already replaced it:
     a late caller must not stop (and cancel the renders of) the helper started since."""
+    global _executor
     with _lock:
-        global _executor
         if executor is None or _executor is not executor:
             return
         _executor = None
     executor.shutdown(wait=False)
 
 
-def shutdown(wait: bool = True) -> None:
-    """Stop the helper process (tests, and a backend that stops); the next render starts another."""
+def shutdown() -> None:
+    """Stop the helper process now, cancelling renders not yet begun (tests); the next render starts
+    another. A backend that exits needs no call: concurrent.futures stops the helper at exit."""
     global _executor
     with _lock:
         executor, _executor = _executor, None
     if executor is not None:
-        executor.shutdown(wait=wait, cancel_futures=True)
+        executor.shutdown(wait=True, cancel_futures=True)
