@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,6 +30,11 @@ class Settings(BaseSettings):
         alias="DATABASE_POOL_SIZE",
         ge=1,
         description="Connections each process keeps open to a server database (5 more may open at peaks).",
+    )
+    database_pool_guard: Literal["off", "record", "warn", "raise"] = Field(
+        "off",
+        alias="DATABASE_POOL_GUARD",
+        description="Watch for a thread asking a pool for a second connection while it holds one (services/pool_guard.py).",
     )
     redis_url: str = Field("", alias="REDIS_URL", description="When set: Reflex state, task queue and rate limits go to Redis.")
 

@@ -13,6 +13,9 @@ from pathlib import Path
 # Before the app is imported: whatever a test does not point elsewhere (the task queue file,
 # say) lands in a throw-away directory, never in the developer's ./data.
 os.environ["DATA_DIR"] = tempfile.mkdtemp(prefix="smartspec-test-")
+# Every engine the app makes is watched for a thread asking its pool for a second connection while it
+# holds one (the shape that deadlocks under load); a test that does so fails (pool_checkouts below).
+os.environ["DATABASE_POOL_GUARD"] = "record"
 for _name in ("DATABASE_URL", "KIE_AI_API_KEY", "REDIS_URL", "R2_ACCOUNT_ID", "R2_ENDPOINT_URL"):
     os.environ.pop(_name, None)
 
@@ -21,7 +24,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
-from smartspec_app.services.db import create_tables, get_engine
+from smartspec_app.services import pool_guard
+from smartspec_app.services.db import create_tables, get_engine, make_engine
 from smartspec_app.services.media_signing import MediaSigner
 from smartspec_app.services.storage import LocalStorage
 from smartspec_app.settings import reload_settings
@@ -34,6 +38,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser tests last: Playwright's sync API keeps an event loop running for the session,
     which async tests collected after it could not start theirs in."""
     items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
+
+
+@pytest.fixture(autouse=True)
+def pool_checkouts() -> Iterator[None]:
+    """Fails the test when code it ran held a pooled connection while checking out another."""
+    pool_guard.clear()
+    yield
+    found = pool_guard.violations()
+    pool_guard.clear()
+    if found:
+        pytest.fail(f"{len(found)} nested pool checkout(s); the first:\n{found[0]}", pytrace=False)
 
 
 def postgres_available() -> bool:
@@ -102,9 +117,16 @@ def app_env(data_dir: Path, db_url: str, engine: Engine, monkeypatch: pytest.Mon
 
 
 @pytest.fixture
-def session(engine: Engine) -> Iterator[Session]:
-    with Session(engine, expire_on_commit=False) as s:
-        yield s
+def session(engine: Engine, db_url: str) -> Iterator[Session]:
+    """The test's own session, on an engine of its own: the connection it holds between the test's
+    reads is not one of the app's pool, so the app code a test calls meanwhile is not taken for
+    nesting a checkout (pool_checkouts)."""
+    own = make_engine(db_url)
+    try:
+        with Session(own, expire_on_commit=False) as s:
+            yield s
+    finally:
+        own.dispose()
 
 
 TEST_SIGNER = MediaSigner((b"test media signing secret, 32 b",), lifetime=3600)

@@ -20,7 +20,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from sqlmodel import Session, SQLModel, create_engine
 
-from smartspec_app.services import task_events  # noqa: F401  (every session publishes its task changes after commit)
+from smartspec_app.services import pool_guard, task_events  # noqa: F401  (every session publishes its task changes after commit)
 from smartspec_app.settings import get_settings
 
 
@@ -31,6 +31,15 @@ def get_engine(url: str | None = None) -> Engine:
 
 @lru_cache(maxsize=16)
 def _engine_for(url: str) -> Engine:
+    engine = make_engine(url)
+    guard = get_settings().database_pool_guard
+    if guard != "off":
+        pool_guard.watch(engine, guard)
+    return engine
+
+
+def make_engine(url: str) -> Engine:
+    """A new engine configured as the app's (pragmas, pool), with a pool of its own; `get_engine` shares one per URL."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 

@@ -7,7 +7,8 @@ the hooks below sit on every SQLAlchemy `Session` of the process and catch
 - ORM changes (`session.add(task)`, attribute changes, `session.delete(task)`) at flush, and
 - `update(GenerationTask).where(GenerationTask.id == ...)` / `.in_(...)` statements run through a
   session (what `generation._save` does), by the task ids in their WHERE clause,
-and publish after the transaction commits (a rollback publishes nothing). A write that bypasses
+and publish after the transaction commits (a rollback publishes nothing) and has given its connection
+back to the pool, so the snapshot read never waits for a second connection while holding one. A write that bypasses
 both (raw SQL on a connection, an UPDATE without the task id in its WHERE) is still seen by the
 watchers' slow re-read from the database, which stays the source of truth.
 
@@ -31,8 +32,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event, select
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
 from sqlalchemy.sql import operators, visitors
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter
 from sqlalchemy.sql.schema import Column
@@ -63,6 +64,7 @@ VISIBLE_COLUMNS = frozenset(
 )
 _PENDING = "smartspec_task_changes"  # session.info key: {task_id: user_id or None} recorded in this transaction
 _DELETED = "smartspec_task_deletions"  # session.info key: {task_id: user_id}
+_COMMITTED = "smartspec_task_changes_committed"  # session.info key: (changed, deleted) committed, to publish
 
 
 @dataclass(frozen=True)
@@ -147,7 +149,13 @@ def read_snapshots(engine: Engine, task_ids: Iterable[str]) -> list[TaskSnapshot
     if not ids:
         return []
     with engine.connect() as conn:
-        rows = conn.execute(select(*_SNAPSHOT_COLUMNS).where(GenerationTask.id.in_(ids))).all()
+        return _read_rows(conn, ids)
+
+
+def _read_rows(conn: Connection, ids: list[str]) -> list[TaskSnapshot]:
+    if not ids:
+        return []
+    rows = conn.execute(select(*_SNAPSHOT_COLUMNS).where(GenerationTask.id.in_(ids))).all()
     return [TaskSnapshot.of(row) for row in rows]
 
 
@@ -239,12 +247,34 @@ def _task_ids_in(whereclause: Any) -> list[str] | None:
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
+    """Keep what this commit changed for `_after_transaction_end`.
+
+    Not published here: at this point the session still holds its pooled connection, and reading the
+    snapshots would take a second one from the same pool. Under load every committing thread would
+    hold one and wait for another, and the pool runs dry on its own waiters (services/pool_guard.py)."""
+    if session.in_nested_transaction():
+        return  # a SAVEPOINT released: the outer transaction may still roll back
     changed: dict[str, int | None] = session.info.pop(_PENDING, {})
     deleted: dict[str, int] = session.info.pop(_DELETED, {})
     if not changed and not deleted:
         return
+    done_changed, done_deleted = session.info.setdefault(_COMMITTED, ({}, {}))
+    for task_id, user_id in changed.items():
+        done_changed[task_id] = done_changed.get(task_id) or user_id
+    done_deleted.update(deleted)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    """Publish the committed changes once the transaction has given its connection back to the pool."""
+    if transaction.parent is not None or _COMMITTED not in session.info:
+        return
+    changed, deleted = session.info.pop(_COMMITTED)
     try:
-        snapshots = read_snapshots(session.get_bind(), [task_id for task_id in changed if task_id not in deleted])
+        bind = session.get_bind()
+        ids = [task_id for task_id in changed if task_id not in deleted]
+        # a session joined to its caller's connection reads through it, not through a second one
+        snapshots = _read_rows(bind, ids) if isinstance(bind, Connection) else read_snapshots(bind, ids)
         snapshots += [TaskSnapshot(id=task_id, user_id=user_id, deleted=True) for task_id, user_id in deleted.items()]
         get_broadcaster().publish(snapshots)
     except Exception:  # never fail a committed write over its announcement: watchers re-read

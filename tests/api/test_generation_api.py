@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
@@ -135,6 +136,39 @@ def test_generate_then_follow_the_task_to_its_media(client: httpx.Client, app_ur
     picture = httpx.get(result["output_url"])
     assert picture.status_code == 200 and picture.headers["content-type"] == "image/png"
     assert httpx.get(result["thumbnail_url"]).headers["content-type"] == "image/jpeg"
+
+
+def test_twenty_concurrent_generates_stall_nobody(client: httpx.Client, app_url: str, session: Session, enqueued) -> None:
+    """The embedded default's pool (SQLite, 5 + 10 connections): 20 generates at once from one user
+    (under the limit) all answer quickly, and another user's reads are not held up. Each commit
+    used to take a second connection while holding its first: the pool ran dry on its own waiters,
+    requests took 30 s and some answered 500 (QueuePool limit ... reached)."""
+    one, other = make_user(session), make_user(session)
+    _id, token = api_token(session, one)
+    _id, other_token = api_token(session, other)
+    body = {"task_type": "image", "model_id": "nano-banana-pro", "prompt": "A lighthouse in a storm"}
+
+    def generate(_n: int) -> tuple[int, float]:
+        began = time.monotonic()
+        with httpx.Client(base_url=app_url, timeout=60) as c:
+            status = c.post("/api/generation/generate", json=body, headers=bearer(token)).status_code
+        return status, time.monotonic() - began
+
+    def credits_read() -> tuple[int, float]:
+        time.sleep(0.2)  # while the generates are in flight
+        began = time.monotonic()
+        with httpx.Client(base_url=app_url, timeout=60) as c:
+            status = c.get("/api/credits", headers=bearer(other_token)).status_code
+        return status, time.monotonic() - began
+
+    with ThreadPoolExecutor(max_workers=21) as pool:
+        reader = pool.submit(credits_read)
+        results = list(pool.map(generate, range(20)))
+        read_status, read_seconds = reader.result()
+    assert [status for status, _ in results] == [202] * 20
+    assert max(seconds for _, seconds in results) < 10, results  # 30 s each when the pool deadlocked
+    assert read_status == 200 and read_seconds < 5
+    assert len(enqueued) == 20
 
 
 def test_the_specifications_generate_request_works_as_written(client: httpx.Client, app_url: str, session: Session, enqueued) -> None:

@@ -26,6 +26,8 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
     finally:
         app.stop()
         app.release()
+    nested = app.nested_checkouts()
+    assert not nested, f"the app checked out a second pooled connection while holding one ({len(nested)}x); the first:\n{nested[0]}"
 
 
 @pytest.fixture(scope="session")

@@ -9,12 +9,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import redis
 from sqlalchemy import update
-from sqlmodel import Session
+from sqlalchemy.pool import QueuePool
+from sqlmodel import Session, create_engine
 
 from smartspec_app.models import GenerationTask, TaskStatus, User
 from smartspec_app.services import auth, generation, task_events, task_media
@@ -95,6 +97,55 @@ def test_each_committed_change_reaches_the_users_watchers_once(engine, users, br
             assert await drain(other) is None  # another user's watcher heard nothing
 
     asyncio.run(scenario())
+
+
+def test_publishing_needs_no_second_connection_while_the_commit_holds_one(db_url: str, engine, users, broadcaster) -> None:
+    """A pool of one connection: the snapshot read after the commit must not wait for a second one
+    (it did: every committer held one and waited for another, and 15 of them drained the pool)."""
+    one, _ = users
+    tight = create_engine(db_url, poolclass=QueuePool, pool_size=1, max_overflow=0, pool_timeout=2)
+    try:
+
+        async def scenario() -> None:
+            async with broadcaster.subscribe(one.id) as sub:
+                began = time.monotonic()
+                task_id = start(tight, one)
+                [created] = await drain(sub)
+                assert created.id == task_id
+                assert time.monotonic() - began < 1.5  # no wait for a pool timeout on the way
+                _save(ctx(tight), task_id, status=TaskStatus.RUNNING, progress=40)
+                [running] = await drain(sub)
+                assert running.progress == 40
+
+        asyncio.run(scenario())
+    finally:
+        tight.dispose()
+
+
+def test_concurrent_committers_never_wait_on_each_other_for_connections(db_url: str, engine, users, broadcaster) -> None:
+    """20 threads commit task changes through a pool of 2 + 2 connections: all finish quickly, and
+    every change is published (a nested checkout per commit exhausted such a pool)."""
+    one, _ = users
+    tight = create_engine(db_url, poolclass=QueuePool, pool_size=2, max_overflow=2, pool_timeout=5)
+    try:
+
+        async def scenario() -> list[str]:
+            async with broadcaster.subscribe(one.id) as sub:
+                loop = asyncio.get_running_loop()
+                with ThreadPoolExecutor(max_workers=20) as threads:
+                    ids = await asyncio.gather(*(loop.run_in_executor(threads, start, tight, one, f"fox {i}") for i in range(20)))
+                seen: set[str] = set()
+                while len(seen) < len(ids):
+                    batch = await drain(sub, timeout=2)
+                    assert batch is not None, f"published {len(seen)} of {len(ids)} new tasks"
+                    seen |= {snapshot.id for snapshot in batch}
+                return ids
+
+        began = time.monotonic()
+        assert len(set(asyncio.run(scenario()))) == 20
+        assert time.monotonic() - began < 4  # well under the pool timeout: nobody waited for it
+    finally:
+        tight.dispose()
 
 
 def test_a_cancellation_is_published_and_the_worker_s_later_step_is_not(engine, users, broadcaster) -> None:

@@ -67,6 +67,7 @@ class LiveApp:
             "REFLEX_STATES_WORKDIR": str(data_dir.parent / "states"),
             "SMARTSPEC_INTERNAL_URL": self.base_url,
             "PYTHONUNBUFFERED": "1",
+            "DATABASE_POOL_GUARD": "warn",  # nested pool checkouts are logged (nested_checkouts)
             **(extra_env or {}),  # may set DATABASE_URL / REDIS_URL on purpose
         }
 
@@ -165,6 +166,11 @@ class LiveApp:
 
     def kill(self) -> None:
         self.stop(signal.SIGKILL)
+
+    def nested_checkouts(self) -> list[str]:
+        """What services/pool_guard.py logged: a thread that held a pooled connection and asked for another."""
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return [chunk[:3000] for chunk in text.split("nested checkout from")[1:]]
 
     def log_tail(self, chars: int = 4000) -> str:
         try:
