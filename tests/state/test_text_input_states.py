@@ -118,3 +118,9 @@ def test_the_moderation_search_refuses_control_characters(people: dict) -> None:
     call(state, "apply_search", {"search": "x\x00"})
     assert "control character" in state.error and state.search == ""
 
+
+def test_the_item_pages_title_has_no_bidi_marks(people: dict) -> None:
+    """The document's <title> comes from this var; a title may hold LRM/RLM/ALM, which nothing isolates there."""
+    state = fresh(GalleryItemState, people["tokens"]["reader"])
+    state.found, state.item.title = True, "Cafe\u200f \u061cnoir\u200e"
+    assert state.page_title == "Cafe noir · SmartSpec Pro Gallery"
