@@ -114,6 +114,14 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(
         1024 * 1024, ge=1024, alias="MAX_REQUEST_BYTES", description="Largest request body the REST API accepts (413 above)."
     )
+    max_request_header_bytes: int = Field(
+        32 * 1024,
+        ge=8 * 1024,
+        alias="MAX_REQUEST_HEADER_BYTES",
+        # nginx reads up to 32 KB of headers by default (4 x 8k buffers), Node 16 KB: a browser's
+        # cookies and a Bearer token fit many times over; ten times that only costs memory and logs
+        description="Largest total size of a request's headers, on every path (431 above).",
+    )
     rate_limit_user: str = Field(
         "100/minute", alias="RATE_LIMIT_USER", description="REST API and Generate requests per signed-in user (limits notation)."
     )

@@ -9,6 +9,7 @@ from smartspec_app.api.body_limit import BodyLimitMiddleware
 from smartspec_app.api.caching import CacheHeadersMiddleware
 from smartspec_app.api.compression import CompressionMiddleware
 from smartspec_app.api.errors import ApiRouteFallback, install_error_handlers
+from smartspec_app.api.header_limit import HeaderLimitMiddleware
 from smartspec_app.api.media import MediaFiles
 from smartspec_app.api.openapi import install_openapi
 from smartspec_app.api.rate_limits import RateLimitMiddleware
@@ -40,7 +41,8 @@ def build_api() -> FastAPI:
     # Reflex mounts its pages, built assets and websocket inside this app (api_transformer), so these
     # two see every HTTP answer the server makes, the static build's included
     api.add_middleware(CacheHeadersMiddleware, html_max_age=settings.html_cache_seconds)
-    api.add_middleware(CompressionMiddleware)  # outermost: error answers are compressed too
+    api.add_middleware(CompressionMiddleware)  # error answers are compressed too
+    api.add_middleware(HeaderLimitMiddleware, max_bytes=settings.max_request_header_bytes)  # outermost: before anything reads a header
     api.include_router(generation.router)
     api.include_router(sdk.router)
     if settings.sandbox_mounted:

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from smartspec_app.api.generation_request import GenerateRequest as GenerateRequest  # one schema per model, built there
-from smartspec_app.api.text_types import Label, NonBlankLabel, NonBlankText, Text, without_discriminator
+from smartspec_app.api.text_types import Label, NonBlankText, Text, VisibleLabel, without_discriminator
 from smartspec_app.services import gallery, moderation, reports
 from smartspec_app.services.errors import ValidationError
 
@@ -248,7 +248,7 @@ class ShareRequest(RequestBody):
 
     task_id: Text = Field(None, min_length=1, max_length=32, description="The generation task to share.", json_schema_extra=_no_default)
     generation_task_id: Text = Field(None, min_length=1, max_length=32, description="Same as `task_id`.", json_schema_extra=_no_default)
-    title: NonBlankLabel = Field(max_length=gallery.MAX_TITLE, description="White space runs become one space.")
+    title: VisibleLabel = Field(max_length=gallery.MAX_TITLE, description="White space runs become one space.")
     description: Text = Field("", max_length=gallery.MAX_DESCRIPTION)
     category: Category = "general"
     tags: list[Annotated[Label, Field(max_length=100)]] = Field(

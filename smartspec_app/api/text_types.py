@@ -80,5 +80,5 @@ Text = Annotated[str, TextRule(text_rules.TEXT_PATTERN, _why(False))]
 NonBlankText = Annotated[str, nonblank_text(1)]
 # One-line names shown inside other text (tags): bidi embeddings, overrides and isolates refused too.
 Label = Annotated[str, TextRule(text_rules.LABEL_PATTERN, _why(True))]
-# A label with something in it besides white space (a gallery title).
-NonBlankLabel = Annotated[str, TextRule(text_rules.NONBLANK_LABEL_PATTERN, _why(True, "must not be blank"))]
+# A label with a visible character in it (a gallery title): not only white space, zero-width or blank characters.
+VisibleLabel = Annotated[str, TextRule(text_rules.VISIBLE_LABEL_PATTERN, _why(True, "needs at least one visible character"))]

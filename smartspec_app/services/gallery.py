@@ -40,7 +40,7 @@ from smartspec_app.models import (
 from smartspec_app.services import catalog, nsfw, pictures, trending
 from smartspec_app.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from smartspec_app.services.storage import Storage, gallery_key, gallery_prefix, gallery_thumbnail_key, local_copy, refresh_url
-from smartspec_app.services.text_rules import check_label, check_text, has_refused
+from smartspec_app.services.text_rules import check_label, check_text, has_refused, has_visible
 from smartspec_app.services.thumbnails import ThumbnailError, make_thumbnail
 from smartspec_app.settings import get_settings
 
@@ -78,6 +78,7 @@ CATEGORIES: dict[str, str] = {
 MEDIA_TYPES = ("image", "video", "audio")
 MEDIA_FOR_TASK = {"image": "image", "video": "video", "speech": "audio"}
 MAX_TITLE = 120
+NO_VISIBLE_TITLE = "The title needs at least one visible character (a letter, digit, symbol or punctuation mark)"
 MAX_DESCRIPTION = 2000
 MAX_TAGS = 10
 MAX_TAG_LENGTH = 32
@@ -213,9 +214,12 @@ def can_edit(item: GalleryItem, user: User | None) -> bool:
 
 
 def clean_title(title: str) -> str:
+    """The title with white space runs made one space; it must show something (text_rules.has_visible)."""
     title = " ".join(check_label(title or "", "title", "The title").split())
     if not title:
         raise ValidationError("Give the item a title", field="title")
+    if not has_visible(title):
+        raise ValidationError(NO_VISIBLE_TITLE, field="title")
     if len(title) > MAX_TITLE:
         raise ValidationError(f"Keep the title under {MAX_TITLE} characters", field="title")
     return title
@@ -521,20 +525,28 @@ def update_item(
     tags: str | Iterable[str] | None = None,
     visibility: str | None = None,
 ) -> GalleryItem:
-    """Change what the author may change. A new title makes a new slug; the old one redirects."""
+    """Change what the author may change. A new title makes a new slug; the old one redirects.
+
+    Every field is checked before any is changed, so a refused edit leaves the item as it was even
+    in a session that goes on (the pages' and the API's roll back as well)."""
     item = _owned(session, user, item_id)
-    if title is not None and (title := clean_title(title)) != item.title:
+    title = clean_title(title) if title is not None else None
+    description = clean_description(description) if description is not None else None
+    category = clean_category(category) if category is not None else None
+    cleaned_tags = clean_tags(tags) if tags is not None else None
+    visibility = clean_visibility(visibility) if visibility is not None else None
+    if title is not None and title != item.title:
         session.add(GallerySlugRedirect(old_slug=item.slug, item_id=item.id))
         item.title, item.slug = title, _free_slug(session, title)
     if description is not None:
-        item.description = clean_description(description)
+        item.description = description
     if category is not None:
-        item.category = clean_category(category)
-    if tags is not None:
-        item.tags = clean_tags(tags)
+        item.category = category
+    if cleaned_tags is not None:
+        item.tags = cleaned_tags
         _set_tags(session, item.id, item.tags)
     if visibility is not None:
-        _apply_visibility(item, clean_visibility(visibility))
+        _apply_visibility(item, visibility)
     item.updated_at = utcnow()
     session.add(item)
     session.flush()

@@ -6,6 +6,14 @@ description into the app's HTML shell, so people still get the live Reflex page 
 Escaping: every user-written string goes through `html.escape` (text and attributes), and JSON-LD
 goes through `json_ld_text`, which also escapes `<`, `>`, `&`, U+2028 and U+2029 as \\uXXXX, so a title
 such as `</script><script>alert(1)</script>` stays text everywhere.
+
+Bidi controls (embeddings, overrides, isolates, LRM/RLM/ALM — text_rules.without_bidi): descriptions,
+prompts and searches may hold them, and titles the marks. In <title>, <meta> content and JSON-LD
+nothing isolates them: an unclosed U+202E there reversed what a search result or an unfurled card
+showed after it. So `head_html` and `json_ld_text` remove them all (the stored text keeps them). In
+the body each element holding user text has dir="auto", which isolates it (HTML gives [dir]
+`unicode-bidi: isolate`) and sets its direction from its first strong letter, so the text shows as
+written without reordering what is around it.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from smartspec_app.services import pictures
 from smartspec_app.services.gallery import CATEGORIES, GalleryEntry, media_is_public, shown_picture
 from smartspec_app.services.pictures import CARD_SIZES, ITEM_SIZES, ShownPicture
 from smartspec_app.services.storage import Storage, refresh_url
+from smartspec_app.services.text_rules import without_bidi
 
 SITE_NAME = "SmartSpec Pro"
 DESCRIPTION_LIMIT = 160
@@ -284,18 +293,18 @@ def _item_body(
     item = entry.item
     picture = picture or pictures.ShownPicture(src=media_url if item.media_type == "image" else thumb_url)
     category = CATEGORIES.get(item.category, item.category)
-    tags = "".join(f'<li><a href="{escape(urls.tag(tag))}" rel="tag">#{escape(tag)}</a></li>' for tag in item.tags)
+    tags = "".join(f'<li><a href="{escape(urls.tag(tag))}" rel="tag" dir="auto">#{escape(tag)}</a></li>' for tag in item.tags)
     parts = [
         '<article class="ssr-item">',
         f"<figure>{_media_html(item.media_type, media_url, picture, item.prompt or item.title)}</figure>",
         "<div>",
-        f"<h1>{escape(item.title)}</h1>",
-        f'<p><a href="{escape(urls.user(entry.author))}" rel="author">{escape(entry.author)}</a> · '
+        f'<h1 dir="auto">{escape(item.title)}</h1>',
+        f'<p><a href="{escape(urls.user(entry.author))}" rel="author" dir="auto">{escape(entry.author)}</a> · '
         f'<a href="{escape(urls.category(item.category))}">{escape(category)}</a> · '
         f'<time datetime="{iso(item.created_at)}">{item.created_at:%Y-%m-%d}</time></p>',
-        f"<p>{escape(item.description)}</p>" if item.description else "",
+        f'<p dir="auto">{escape(item.description)}</p>' if item.description else "",
         "<dl>",
-        f"<dt>Prompt</dt><dd>{escape(item.prompt)}</dd>" if item.prompt else "",
+        f'<dt>Prompt</dt><dd dir="auto">{escape(item.prompt)}</dd>' if item.prompt else "",
         f"<dt>Model</dt><dd>{escape(model_name or item.model_id)}</dd>" if (model_name or item.model_id) else "",
         f"<dt>Likes</dt><dd>{item.likes_count}</dd><dt>Views</dt><dd>{item.views_count}</dd>",
         "</dl>",
@@ -377,9 +386,9 @@ def _card_html(entry: GalleryEntry, picture: ShownPicture | None, urls: SiteUrls
         # alt="": the title follows in the same link, and a screen reader should not read it twice
         image = img_html(picture, "", CARD_SIZES, lead=position == 0, lazy=position >= EAGER_CARDS)
     return (
-        f'<li><a href="{escape(urls.item(item.slug))}">{image}<span class="title">{escape(item.title)}</span></a>'
+        f'<li><a href="{escape(urls.item(item.slug))}">{image}<span class="title" dir="auto">{escape(item.title)}</span></a>'
         f"{escape(item.media_type)} by "
-        f'<a href="{escape(urls.user(entry.author))}">{escape(entry.author)}</a>'
+        f'<a href="{escape(urls.user(entry.author))}" dir="auto">{escape(entry.author)}</a>'
         f" · {item.likes_count} likes · {item.views_count} views</li>"
     )
 
@@ -408,8 +417,10 @@ def _listing_body(
     if next_url:
         pager.append(f'<a href="{escape(next_url)}" rel="next">Next page</a>')
     return _block(
-        f"<h1>{escape(heading)}</h1>{search}"
-        f'<ul class="gallery">{cards or empty}</ul>' + (f"<nav>{' '.join(pager)}</nav>" if pager else "") + f"<p>{escape(description)}</p>"
+        f'<h1 dir="auto">{escape(heading)}</h1>{search}'
+        f'<ul class="gallery">{cards or empty}</ul>'
+        + (f"<nav>{' '.join(pager)}</nav>" if pager else "")
+        + f'<p dir="auto">{escape(description)}</p>'
         f'<nav><a href="{escape(urls.gallery())}">Gallery</a> — {categories}</nav>',
         urls,
     )
@@ -429,20 +440,22 @@ def not_found_seo(canonical_url: str, urls: SiteUrls | None = None) -> PageSeo:
 
 
 def json_ld_text(data: Any) -> str:
-    """JSON that is safe inside <script type="application/ld+json"> (no `</script>` can appear)."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    """JSON that is safe inside <script type="application/ld+json"> (no `</script>` can appear), without
+    bidi controls (they are never part of JSON's syntax, so removing them from the text removes them from
+    the strings)."""
+    text = without_bidi(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
     for char, code in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
         text = text.replace(char, code)
     return text
 
 
 def _meta(attr: str, name: str, content: str) -> str:
-    return f'<meta {attr}="{name}" content="{escape(content)}">' if content else ""
+    return f'<meta {attr}="{name}" content="{escape(without_bidi(content))}">' if content else ""
 
 
 def head_html(seo: PageSeo) -> str:
     tags = [
-        f"<title>{escape(seo.title)}</title>",
+        f"<title>{escape(without_bidi(seo.title))}</title>",
         _meta("name", "description", seo.description),
         f'<link rel="canonical" href="{escape(seo.canonical_url)}">',
         _meta("name", "robots", seo.robots),

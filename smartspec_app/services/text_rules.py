@@ -6,6 +6,16 @@
 - Bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) are also refused in
   *labels*: one-line names shown inside other text (gallery titles and tags, token names). There
   they can make the text around them read backwards, in the page and in a search result.
+- A title needs a *visible* character (`has_visible`): a letter, digit, punctuation mark or symbol
+  (Unicode categories L, N, P, S) that is not a blank glyph (Hangul fillers, the braille blank). A
+  title of zero-width spaces and joiners, combining marks, variation selectors or fillers alone
+  showed as an empty link in the gallery and an empty <title>. Characters outside the BMP and
+  unassigned ones (newer than Python's Unicode tables) count as visible: the pattern for
+  /api/openapi.json can name only BMP characters in a form JSON Schema (ECMA 262), Python's re and
+  pydantic read alike, and the services must admit what it admits.
+- Prose (descriptions, prompts) keeps every bidi control and mark: right-to-left writers use
+  them. Where user text reaches text that is not shown inside its own element — <title>, <meta>
+  content, JSON-LD — `without_bidi` removes them all (seo.py).
 
 SQLite stores a NUL as it is and PostgreSQL refuses it: without this rule the same request was a
 201 on one and a 422 naming no field on the other, and NULs and U+202E reached the pages' <title>
@@ -26,6 +36,27 @@ CONTROLS = frozenset(chr(c) for c in range(0x100) if unicodedata.category(chr(c)
 BIDI_CONTROLS = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
 # What Python's str.split()/strip() take for white space (the services collapse and strip with them).
 WHITESPACE = frozenset(chr(c) for c in range(0x10000) if chr(c).isspace())
+# Implicit direction marks (LRM, RLM, ALM): harmless in a label, but not to be copied into <meta> and JSON-LD.
+BIDI_MARKS = frozenset("\u200e\u200f\u061c")
+VISIBLE_CATEGORIES = frozenset("LNPS")  # the first letter of a Unicode general category
+# Letters or symbols by category that draw nothing (Default_Ignorable fillers, the braille pattern blank).
+BLANK_GLYPHS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+# What cannot make a title visible on its own: marks, format characters (zero-width space, joiners,
+# BOM), separators, controls, private use, and the blank glyphs. BMP only (see above).
+# Cn: unassigned in Python's tables, maybe not in the reader's. Cs: a lone surrogate is no text anyway,
+# and Rust's regex refuses one in a pattern (schemathesis then dropped the whole pattern).
+_NOT_COUNTED = frozenset(("Cn", "Cs"))
+INVISIBLE = (
+    frozenset(
+        chr(c)
+        for c in range(0x10000)
+        if unicodedata.category(chr(c))[0] not in VISIBLE_CATEGORIES and unicodedata.category(chr(c)) not in _NOT_COUNTED
+    )
+    | BLANK_GLYPHS
+    | CONTROLS
+    | BIDI_CONTROLS
+    | WHITESPACE
+)
 
 
 def char_class(chars: frozenset[str]) -> str:
@@ -48,15 +79,17 @@ def char_class(chars: frozenset[str]) -> str:
 _CONTROL_RE = re.compile(f"[{char_class(CONTROLS)}]")
 _LABEL_RE = re.compile(f"[{char_class(CONTROLS | BIDI_CONTROLS)}]")
 _NEWLINES = re.compile(r"\r\n?")
+_BIDI_RE = re.compile(f"[{char_class(BIDI_CONTROLS | BIDI_MARKS)}]")
 
 TEXT_CHAR = f"[^{char_class(CONTROLS)}]"
 LABEL_CHAR = f"[^{char_class(CONTROLS | BIDI_CONTROLS)}]"
-LABEL_SOLID_CHAR = f"[^{char_class(CONTROLS | BIDI_CONTROLS | WHITESPACE)}]"  # counts toward a non-blank label
+VISIBLE_CHAR = f"[^{char_class(INVISIBLE)}]"  # counts toward a title (has_visible)
 TEXT_SOLID_CHAR = f"[^{char_class(CONTROLS | WHITESPACE)}]"
 TEXT_PATTERN = f"^{TEXT_CHAR}*$"
 LABEL_PATTERN = f"^{LABEL_CHAR}*$"
 NONBLANK_TEXT_PATTERN = f"^{TEXT_CHAR}*{TEXT_SOLID_CHAR}{TEXT_CHAR}*$"
-NONBLANK_LABEL_PATTERN = f"^{LABEL_CHAR}*{LABEL_SOLID_CHAR}{LABEL_CHAR}*$"
+VISIBLE_LABEL_PATTERN = f"^{LABEL_CHAR}*{VISIBLE_CHAR}{LABEL_CHAR}*$"  # a title
+_VISIBLE_RE = re.compile(VISIBLE_CHAR)
 
 
 def _describe(char: str) -> str:
@@ -99,6 +132,18 @@ def check_label(text: str, field: str, what: str) -> str:
     if message:
         raise ValidationError(message, field=field)
     return normalize_newlines(text)
+
+
+def has_visible(text: str) -> bool:
+    """Whether `text` holds a character that draws something (see the module's docstring)."""
+    return _VISIBLE_RE.search(text) is not None
+
+
+def without_bidi(text: str) -> str:
+    """`text` without bidi embeddings, overrides, isolates and marks: for <title>, <meta> content and
+    JSON-LD, where nothing isolates them and an unclosed override reverses what a crawler or an
+    unfurler shows next to it. The letters' own direction still applies."""
+    return _BIDI_RE.sub("", text)
 
 
 def has_refused(text: str) -> bool:

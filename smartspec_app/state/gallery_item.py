@@ -13,6 +13,7 @@ from smartspec_app.services.db import session_scope
 from smartspec_app.services.errors import NotFound, SmartSpecError
 from smartspec_app.services.gallery import CATEGORIES
 from smartspec_app.services.storage import get_storage
+from smartspec_app.services.text_rules import without_bidi
 from smartspec_app.settings import get_settings
 from smartspec_app.state.auth import AuthState
 from smartspec_app.state.gallery import GalleryItemView, item_view, route_arg
@@ -67,7 +68,8 @@ class GalleryItemState(AuthState):
 
     @rx.var
     def page_title(self) -> str:
-        return f"{self.item.title} · SmartSpec Pro Gallery" if self.found else "Gallery · SmartSpec Pro"
+        """The document's <title>: no bidi marks (text_rules.without_bidi), nothing isolates them there."""
+        return f"{without_bidi(self.item.title)} · SmartSpec Pro Gallery" if self.found else "Gallery · SmartSpec Pro"
 
     @rx.var
     def share_x_url(self) -> str:

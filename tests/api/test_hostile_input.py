@@ -191,6 +191,17 @@ def test_control_and_bidi_characters_are_refused_naming_the_field(api: dict, ses
     assert made.json()["description"] == f"Arabic: \u2067مرحبا\u2069\nsecond line{RLO}"
 
 
+@pytest.mark.parametrize("title", ["\u200b\u200c\u200d", "\ufeff\u2060", "\u0301", "\u3164\u2800", " \ufe0f "])
+def test_a_title_of_invisible_characters_is_refused(api: dict, session: Session, title: str) -> None:
+    client, writer = api["client"], api["headers"]["writer"]
+    response = client.post("/api/gallery", json={"task_id": api["tasks"][0], "title": title}, headers=writer)
+    _refused(response, "title")
+    assert "visible character" in response.json()["error"]["message"]
+    assert session.exec(select(func.count()).select_from(GalleryItem)).one() == 1  # only the fixture's
+    made = client.post("/api/gallery", json={"task_id": api["tasks"][0], "title": "\u200bCafe\u0301 ☕\ufe0f"}, headers=writer)
+    assert made.status_code == 201 and made.json()["title"] == "\u200bCafe\u0301 ☕\ufe0f", made.text
+
+
 def test_admin_reasons_and_filters_follow_the_rule(api: dict, session: Session) -> None:
     client = api["client"]
     admin_user = session.exec(select(User).where(User.username == "admin")).one()

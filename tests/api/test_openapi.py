@@ -136,7 +136,7 @@ def test_every_status_a_route_answers_is_documented(client: httpx.Client) -> Non
     assert "enum" not in str(listing_category["schema"]) and "empty page" in listing_category["description"]
     # the text rule, written where clients read it
     share = schemas["ShareRequest"]["properties"]
-    assert share["title"]["pattern"] == text_rules.NONBLANK_LABEL_PATTERN
+    assert share["title"]["pattern"] == text_rules.VISIBLE_LABEL_PATTERN
     assert share["description"]["pattern"] == text_rules.TEXT_PATTERN
     assert share["tags"]["items"]["pattern"] == text_rules.LABEL_PATTERN
     assert schemas["ReportBody"]["properties"]["details"]["pattern"] == text_rules.TEXT_PATTERN

@@ -231,3 +231,54 @@ def test_the_apps_stylesheet_waits_for_the_app_on_server_rendered_pages(
     rendered = seo.inject(shell, seo.item_seo(entry_for(session, storage), urls))
     assert "app-1.css" not in rendered
     assert f'<style id="{seo.SEO_STYLE_ID}">' in rendered and "body>[data-is-root-theme]{display:none}" in rendered
+
+
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+
+
+def _head_strings(rendered: str) -> str:
+    """Everything a crawler reads from the head: the <title>, every <meta> content and the JSON-LD."""
+    import json
+
+    parsed = parse_html(rendered)
+    return parsed.title + "".join(v for values in parsed.meta.values() for v in values) + json.dumps(parsed.json_ld, ensure_ascii=False)
+
+
+def test_bidi_controls_stay_out_of_the_head_and_are_isolated_in_the_body(
+    session: Session, storage: LocalStorage, urls: seo.SiteUrls
+) -> None:
+    """An unclosed U+202E in a description reversed the rest of a search result's or an unfurled card's
+    text; in the page's body the text keeps it, inside an element of its own with dir="auto"."""
+    description = "Sale \u202eelas\u202c and \u2067مرحبا\u2069 \u200f!"
+    entry = entry_for(session, storage, title="Cafe\u200f \u061cnoir", description=description, prompt="a \u202eprompt", tags="x\u200ey")
+    rendered = seo.inject(REFLEX_LIKE_SHELL, seo.item_seo(entry, urls))
+    head = _head_strings(rendered)
+    assert not set(head) & set(BIDI), [hex(ord(c)) for c in set(head) & set(BIDI)]
+    parsed = parse_html(rendered)
+    assert parsed.title == "Cafe noir · SmartSpec Pro Gallery" and parsed.one("og:title") == parsed.title
+    assert parsed.one("description") == "Sale elas and مرحبا !"
+    assert parsed.json_ld[0]["name"] == "Cafe noir" and parsed.json_ld[0]["caption"] == "a prompt"
+    body = rendered[rendered.index(f'id="{seo.SEO_BLOCK_ID}"') :]
+    assert f'<p dir="auto">{description}</p>' in body and '<dd dir="auto">a \u202eprompt</dd>' in body
+    assert '<h1 dir="auto">Cafe\u200f \u061cnoir</h1>' in body
+
+    search = "x\u202eevil"
+    listing = seo.inject(
+        REFLEX_LIKE_SHELL,
+        seo.listing_seo(
+            heading=f"Search: {search}",
+            description=f"Results for “{search}”.",
+            canonical_url=urls.gallery(),
+            entries=[entry],
+            urls=urls,
+            search_text=search,
+        ),
+    )
+    assert not set(_head_strings(listing)) & set(BIDI)
+    assert f'<h1 dir="auto">Search: {search}</h1>' in listing and '<span class="title" dir="auto">Cafe\u200f \u061cnoir</span>' in listing
+
+
+def test_json_ld_text_drops_bidi_controls() -> None:
+    import json
+
+    assert json.loads(seo.json_ld_text({"name": "a\u202eb\u2066c\u200fd"})) == {"name": "abcd"}

@@ -50,13 +50,47 @@ def test_bidi_controls_are_refused_in_labels_only(char: str) -> None:
     assert text_rules.check_label("שלום עולם مرحبا", "title", "The title") == "שלום עולם مرحبا"  # right-to-left text itself is fine
 
 
+INVISIBLE_TITLES = {
+    "zero-width space": "\u200b",
+    "zero-width joiners and BOM": "\u200b\u200c\u200d\u2060\ufeff",
+    "combining marks alone": "\u0301\u0308",
+    "variation selectors": "\ufe0f\ufe0e",
+    "Hangul fillers": "\u3164 \u115f\u1160 \uffa0",
+    "braille blank": "\u2800\u2800",
+    "grapheme joiner and soft hyphen": "\u034f\u00ad",
+    "marks and spaces": " \u200b \u0301 ",
+    "an LRM": "\u200e",
+}
+
+
+@pytest.mark.parametrize("title", INVISIBLE_TITLES.values(), ids=INVISIBLE_TITLES.keys())
+def test_a_title_needs_a_visible_character(title: str) -> None:
+    assert not text_rules.has_visible(title)
+    with pytest.raises(ValidationError) as caught:
+        gallery.clean_title(title)
+    assert caught.value.field == "title" and "visible character" in caught.value.message
+    assert re.fullmatch(text_rules.VISIBLE_LABEL_PATTERN, title) is None  # /api/openapi.json says the same
+
+
+@pytest.mark.parametrize("title", ["Dawn", "😀", "東京の夜", "e\u0301te\u0301", "👍\ufe0f", "שלום", "-", "42", "\u200bA\u200b", "☀"])
+def test_titles_that_show_something_pass(title: str) -> None:
+    assert text_rules.has_visible(title)
+    assert gallery.clean_title(title) == title
+
+
+def test_without_bidi_removes_every_bidi_control_and_mark() -> None:
+    controls = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+    assert text_rules.without_bidi(f"a{controls}b مرحبا") == "ab مرحبا"
+    assert text_rules.without_bidi("\u200bzero width stays") == "\u200bzero width stays"
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=12))
 def test_the_documented_patterns_say_what_the_services_do(text: str) -> None:
     """/api/openapi.json carries these patterns: whatever they admit, the services accept, and the reverse."""
     assert (re.fullmatch(text_rules.TEXT_PATTERN, text) is not None) == (text_rules.problem(text, "x") is None)
     assert (re.fullmatch(text_rules.LABEL_PATTERN, text) is not None) == (text_rules.problem(text, "x", label=True) is None)
-    title_ok = re.fullmatch(text_rules.NONBLANK_LABEL_PATTERN, text) is not None
+    title_ok = re.fullmatch(text_rules.VISIBLE_LABEL_PATTERN, text) is not None
     try:
         gallery.clean_title(text)
         accepted = True
@@ -107,6 +141,9 @@ CASES: dict[str, tuple[Callable[[dict, Session], Callable[[], object]], str, typ
     "share tag NUL": (lambda w, s: share(w, s, tags=["ok", f"b{NUL}ad"]), "tags", GalleryItem),
     "share tag RLO": (lambda w, s: share(w, s, tags=f"ok, b{RLO}ad"), "tags", GalleryItem),
     "share category NUL": (lambda w, s: share(w, s, category=f"art{NUL}"), "category", GalleryItem),
+    "share title zero-width": (lambda w, s: share(w, s, title="\u200b\u200d\ufeff"), "title", GalleryItem),
+    "edit title zero-width": (lambda w, s: edit(w, s, title="\u2060\u3164"), "title", None),
+    "edit description after a good title": (lambda w, s: edit(w, s, title="Renamed", description=f"x{NUL}"), "description", None),
     "edit title DEL": (lambda w, s: edit(w, s, title=f"Sun{DEL}set"), "title", None),
     "edit title RLO": (lambda w, s: edit(w, s, title=f"{RLO}tesnuS"), "title", None),
     "edit description NEL": (lambda w, s: edit(w, s, description=f"one{NEL}two"), "description", None),
@@ -168,6 +205,19 @@ def test_every_service_refuses_the_same_way_on_every_database(data_dir, world: d
         assert _count(session, table) == before
     item = session.get(GalleryItem, world["item"].id)
     assert item.title == "Already shared" and item.moderation_status == "approved"
+
+
+def test_a_refused_edit_changes_nothing_even_before_a_rollback(world: dict, session: Session) -> None:
+    """Every field is checked before any is set: a bad description after a good title used to leave
+    the new title and slug on the item in the session, for whatever flushed it next."""
+    item = world["item"]
+    slug = item.slug
+    with pytest.raises(ValidationError):
+        edit(world, session, title="Renamed", description=f"x{NUL}")()
+    assert (item.title, item.slug) == ("Already shared", slug)
+    with pytest.raises(ValidationError):
+        edit(world, session, title="\u200b", tags=["fine"])()
+    assert item.title == "Already shared" and item.tags != ["fine"]
 
 
 def test_accepted_text_is_stored_as_sent_with_line_breaks_normalised(data_dir, world: dict, session: Session) -> None:

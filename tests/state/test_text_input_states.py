@@ -69,6 +69,23 @@ def test_the_edit_form_names_the_field(people: dict, session: Session) -> None:
     assert session.get(GalleryItem, people["item"].id).title == "On the page"
 
 
+def test_the_forms_refuse_a_title_with_nothing_visible(people: dict, session: Session) -> None:
+    share = fresh(GalleryShareState, people["tokens"]["owner"])
+    share.share_task_id = people["task"].id
+    before = _count(session, GalleryItem)
+    call(share, "share", {"title": "\u200b\u200d\ufeff", "description": "kept?"})
+    assert share.share_field == "title" and "visible character" in share.share_error, share.share_error
+    assert _count(session, GalleryItem) == before
+
+    edit = fresh(GalleryItemState, people["tokens"]["owner"])
+    edit.item.id = people["item"].id
+    call(edit, "save_edit", {"title": "\u3164\u2800", "description": "changed", "tags": "new"})
+    assert edit.edit_field == "title" and "visible character" in edit.edit_error
+    session.expire_all()
+    stored = session.get(GalleryItem, people["item"].id)
+    assert stored.title == "On the page" and stored.description != "changed" and "new" not in stored.tags
+
+
 def test_the_report_dialog_refuses_control_characters(people: dict, session: Session) -> None:
     state = fresh(ReportState, people["tokens"]["reader"])
     state.item.id = people["item"].id
@@ -100,3 +117,10 @@ def test_the_moderation_search_refuses_control_characters(people: dict) -> None:
     state = fresh(ModerationState, people["tokens"]["admin"])
     call(state, "apply_search", {"search": "x\x00"})
     assert "control character" in state.error and state.search == ""
+
+
+def test_the_item_pages_title_has_no_bidi_marks(people: dict) -> None:
+    """The document's <title> comes from this var; a title may hold LRM/RLM/ALM, which nothing isolates there."""
+    state = fresh(GalleryItemState, people["tokens"]["reader"])
+    state.found, state.item.title = True, "Cafe\u200f \u061cnoir\u200e"
+    assert state.page_title == "Cafe noir · SmartSpec Pro Gallery"
