@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from smartspec_app.api.origins import cors_allowed_origins
 from smartspec_app.frontend_build import BootAfterPaintPlugin, LeanRadixThemesPlugin
 from smartspec_app.settings import get_settings
 
@@ -17,6 +18,9 @@ config = rx.Config(
     # write, a third of a core at 500 open pages; the sign-in lives in the browser's localStorage, so a
     # restarted backend loses nothing a page cannot hydrate again. With Redis, Reflex uses Redis.
     **({} if settings.redis_url else {"state_manager_mode": rx.constants.StateManagerMode.MEMORY}),
+    # Reflex answers CORS with credentials allowed; its default `*` would echo any page's origin. Only the
+    # configured ones (CORS_ORIGINS; none by default: same origin only). api/origins.py
+    cors_allowed_origins=cors_allowed_origins(settings),
     telemetry_enabled=False,
     show_built_with_reflex=False,
     plugins=[

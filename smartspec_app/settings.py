@@ -132,6 +132,20 @@ class Settings(BaseSettings):
         0, ge=0, le=10, alias="TRUSTED_PROXIES", description="Reverse proxies in front that append to X-Forwarded-For; 0: ignore it."
     )
 
+    cors_origins: str = Field(
+        "",
+        alias="CORS_ORIGINS",
+        description="Comma-separated origins (https://host[:port]) besides the site's own whose pages may call the REST API "
+        "and open the websocket; empty: the site's own origin only.",
+    )
+    hsts_seconds: int = Field(
+        31_536_000,
+        ge=0,
+        le=63_072_000,
+        alias="HSTS_SECONDS",
+        description="Strict-Transport-Security max-age sent on answers served over HTTPS (TRUSTED_PROXIES: the forwarded scheme); 0: none.",
+    )
+
     credits_starting_balance: float = Field(
         500.0,
         ge=0,
@@ -176,6 +190,20 @@ class Settings(BaseSettings):
                 "Set them, or unset every R2_* variable to keep media in local storage."
             )
         return self
+
+    @model_validator(mode="after")
+    def _cors_origins_are_origins(self) -> Settings:
+        """Every CORS_ORIGINS entry is a plain http(s) origin; `*` is refused (Reflex answers with credentials)."""
+        for origin in self.cors_origin_list:
+            scheme, _, rest = origin.partition("://")
+            if scheme not in ("http", "https") or not rest or any(c in rest for c in "/?#*@ "):
+                raise ConfigurationError(f"CORS_ORIGINS: {origin!r} is not an origin like https://app.example.com (no path, no wildcard).")
+        return self
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        """CORS_ORIGINS as a list, lower case, without trailing slashes."""
+        return [part.strip().rstrip("/").lower() for part in self.cors_origins.split(",") if part.strip()]
 
     @property
     def r2_requested(self) -> bool:

@@ -11,6 +11,7 @@ import reflex as rx
 import smartspec_app.models  # noqa: F401  (declares the tables; see below)
 from smartspec_app import search_schema
 from smartspec_app.api import build_api
+from smartspec_app.api.origins import let_guard_check_socket_origins
 from smartspec_app.pages.account import account_page
 from smartspec_app.pages.admin import admin_page
 from smartspec_app.pages.admin_analytics import admin_analytics_page
@@ -77,6 +78,7 @@ async def sandbox_callbacks():
 _point_worker_at_this_backend()
 
 app = rx.App(api_transformer=build_api())  # the theme is RadixThemesPlugin's, in rxconfig.py
+let_guard_check_socket_origins(app.sio)  # api/origins.py: the guard knows the site's own origin, engineio's list does not
 app.register_lifespan_task(task_consumer)
 app.register_lifespan_task(sandbox_callbacks)
 app.add_page(

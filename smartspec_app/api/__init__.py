@@ -12,7 +12,9 @@ from smartspec_app.api.errors import ApiRouteFallback, install_error_handlers
 from smartspec_app.api.header_limit import HeaderLimitMiddleware
 from smartspec_app.api.media import MediaFiles
 from smartspec_app.api.openapi import install_openapi
+from smartspec_app.api.origins import WebsocketOriginGuard
 from smartspec_app.api.rate_limits import RateLimitMiddleware
+from smartspec_app.api.security_headers import SecurityHeadersMiddleware
 from smartspec_app.services.media_signing import signer_from_settings
 from smartspec_app.services.rate_limit import get_limiter
 from smartspec_app.settings import get_settings
@@ -41,7 +43,9 @@ def build_api() -> FastAPI:
     # Reflex mounts its pages, built assets and websocket inside this app (api_transformer), so these
     # two see every HTTP answer the server makes, the static build's included
     api.add_middleware(CacheHeadersMiddleware, html_max_age=settings.html_cache_seconds)
-    api.add_middleware(CompressionMiddleware)  # error answers are compressed too
+    api.add_middleware(SecurityHeadersMiddleware)  # inside compression: it reads the docs page's inline scripts
+    api.add_middleware(CompressionMiddleware)  # outside the others: error answers are compressed too
+    api.add_middleware(WebsocketOriginGuard)  # Reflex's websocket (/_event) is mounted inside too
     api.add_middleware(HeaderLimitMiddleware, max_bytes=settings.max_request_header_bytes)  # outermost: before anything reads a header
     api.include_router(generation.router)
     api.include_router(sdk.router)

@@ -4,7 +4,8 @@ Routes of the app mounted with `api_transformer` answer before Reflex's static p
 gallery URL returns the app's own HTML shell with the page's title, meta, Open Graph, Twitter
 Card, JSON-LD and a plain-HTML content block filled in: crawlers read it as it is, browsers boot
 the live Reflex page from the same document. Only listed items appear; unlisted ones answer with
-noindex; anything else is a 404 (still the shell, so the author's browser can show a private item).
+noindex and `Referrer-Policy: no-referrer` (their URL is the secret); anything else is a 404 (still
+the shell, so the author's browser can show a private item).
 
 Every other spelling of a gallery URL (a trailing slash, doubled slashes, capitals) would reach the
 SPA's fallback and get the bare shell with a 200: `CanonicalGalleryPaths` answers it with a 301 to
@@ -181,10 +182,12 @@ def build_router(shell: SpaShell | None = None) -> APIRouter:
         if match.moved:
             query = f"?{request.url.query}" if request.url.query else ""
             return RedirectResponse(f"/gallery/{quote(item.slug)}{query}", status_code=301)
-        page = seo.item_seo(
-            match.entry, site_urls(request), model_name=gallery.model_name(item.model_id), indexable=gallery.is_listed(item)
-        )
-        return html(request, page)
+        listed = gallery.is_listed(item)
+        page = seo.item_seo(match.entry, site_urls(request), model_name=gallery.model_name(item.model_id), indexable=listed)
+        answer = html(request, page)
+        if not listed:
+            answer.headers["Referrer-Policy"] = "no-referrer"  # its URL is what keeps it unlisted: never sent on
+        return answer
 
     @router.api_route("/gallery/{rest:path}", methods=GET_HEAD)
     def gallery_nothing_here(rest: str, request: Request) -> Response:

@@ -4,7 +4,7 @@
   expires, to whoever holds it: the generation page, the REST API and the SDKs hand these out for
   a user's own outputs, and gallery pages for unlisted and private items (services/gallery.py says
   who may see an item; a URL is only made for a viewer who may). `Cache-Control: private` with the
-  seconds it has left, so no shared cache keeps it.
+  seconds it has left, so no shared cache keeps it, and `Referrer-Policy: no-referrer`.
 - Without a signature only the objects of listed gallery items (public, approved, not NSFW) are
   served, checked in the database on every request, so an item made private, rejected or deleted
   stops loading at once. These are cacheable by anyone for a year (`immutable`): every key names
@@ -53,7 +53,8 @@ class MediaFiles(StaticFiles):
             return PlainTextResponse("Not Found", status_code=404)
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         expires, signature = query.get("expires", [""])[0], query.get("signature", [""])[0]
-        if expires or signature:
+        signed = bool(expires or signature)
+        if signed:
             signer = self._signer()
             if not signer.verify(key, expires, signature):
                 return PlainTextResponse("This media link is not valid or has expired", status_code=403)
@@ -65,4 +66,6 @@ class MediaFiles(StaticFiles):
         response = await super().get_response(path, scope)
         if response.status_code in SERVED:
             response.headers["Cache-Control"] = cache_control
+        if signed:
+            response.headers["Referrer-Policy"] = "no-referrer"  # a media file opened on its own links nowhere with its URL
         return response

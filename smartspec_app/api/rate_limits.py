@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from smartspec_app.api.deps import user_for_bearer
 from smartspec_app.api.errors import error_body
+from smartspec_app.api.forwarded import trusted_entry
 from smartspec_app.services import sandbox_access
 from smartspec_app.services.errors import AuthenticationError
 from smartspec_app.services.rate_limit import RateDecision, RateLimiter, get_limiter
@@ -54,11 +55,7 @@ def client_address(request: Request) -> str:
     """The caller's address: the socket peer, or with TRUSTED_PROXIES = n the address the
     outermost trusted proxy saw (n-th entry from the right of X-Forwarded-For)."""
     peer = request.client.host if request.client else "unknown"
-    hops = get_settings().trusted_proxies
-    if hops <= 0:
-        return peer
-    forwarded = [part.strip() for part in request.headers.get("x-forwarded-for", "").split(",") if part.strip()]
-    return forwarded[-hops] if len(forwarded) >= hops else (forwarded[0] if forwarded else peer)
+    return trusted_entry(request.headers.get("x-forwarded-for", ""), get_settings().trusted_proxies) or peer
 
 
 def _user_id(request: Request) -> int | None:

@@ -45,7 +45,7 @@ def _size_attrs(width: rx.Var[int], height: rx.Var[int]) -> dict[str, rx.Var]:
 
 def reveal_when_loaded(loaded: rx.Var[bool]) -> rx.Component:
     """Once the page has its data: remove the server-rendered page that stood in for it (api/gallery_pages.py)."""
-    return rx.cond(loaded, rx.box(on_mount=rx.call_script(REMOVE_SEO_BLOCK), display="none"))
+    return rx.cond(loaded, rx.box(on_mount=rx.run_script(REMOVE_SEO_BLOCK), display="none"))
 
 
 def _picture(card: rx.Var[GalleryCard], index: rx.Var[int]) -> rx.Component:

@@ -9,7 +9,16 @@ from smartspec_app.components.forms import form_error
 from smartspec_app.components.nav import page_frame
 from smartspec_app.state.account import AccountState, TokenView
 
-COPY_NEW_TOKEN = "navigator.clipboard.writeText(document.getElementById('new-token').textContent)"
+# compiled into the bundle (rx.run_script), never evaluated from a string: the pages' CSP has no 'unsafe-eval'
+COPY_NEW_TOKEN = "navigator.clipboard.writeText(document.getElementById('new-token').value)"
+TOKEN_FIELD_STYLE = {
+    "font_family": "var(--code-font-family, monospace)",
+    "width": "min(36em, 60vw)",
+    "padding": "2px 6px",
+    "border": "1px solid var(--gray-a6)",
+    "border_radius": "var(--radius-2)",
+    "background": "var(--gray-a2)",
+}
 
 
 def _token_row(token: rx.Var[TokenView]) -> rx.Component:
@@ -28,7 +37,7 @@ def tokens_card() -> rx.Component:
         rx.vstack(
             rx.heading("API tokens", size="5"),
             rx.text("For the REST API and the SDKs: send ", rx.code("Authorization: Bearer <token>"), ".", size="2"),
-            rx.box(  # always in the page (hidden) so the creation script can fill in the token
+            rx.box(  # always in the page (hidden) so create_token can fill in its field
                 # block content beside callout.text, never inside it: a <div> in the callout's <p> is split
                 # by the browser's parser and the prerendered page no longer hydrates (React error #418)
                 rx.callout.root(
@@ -36,8 +45,9 @@ def tokens_card() -> rx.Component:
                     rx.vstack(
                         rx.callout.text("New token “", AccountState.new_token_name, "”. Copy it now; it is shown here only once:"),
                         rx.hstack(
-                            rx.code("", id="new-token"),
-                            rx.button(rx.icon("copy", size=14), "Copy", size="1", on_click=rx.call_script(COPY_NEW_TOKEN)),
+                            # filled in by AccountState.create_token with rx.set_value (a value, not a script)
+                            rx.el.input(id="new-token", read_only=True, aria_label="New API token", style=TOKEN_FIELD_STYLE),
+                            rx.button(rx.icon("copy", size=14), "Copy", size="1", on_click=rx.run_script(COPY_NEW_TOKEN)),
                         ),
                         rx.button("Done", size="1", variant="soft", on_click=AccountState.dismiss_new_token),
                     ),

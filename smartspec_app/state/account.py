@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from datetime import datetime
 
 import reflex as rx
@@ -74,12 +73,13 @@ class AccountState(AuthState):
         self.account_error = ""
         self.showing_new_token, self.new_token_name = True, token.name
         self._refresh(user)
-        return rx.call_script(f"document.getElementById('new-token').textContent = {json.dumps(plain)}")
+        # into the page's read-only field, never into this state (kept, and sent again on every hydration)
+        return rx.set_value("new-token", plain)
 
     @rx.event
     def dismiss_new_token(self):
         self.showing_new_token, self.new_token_name = False, ""
-        return rx.call_script("document.getElementById('new-token').textContent = ''")
+        return rx.set_value("new-token", "")
 
     @rx.event
     def revoke_token(self, token_id: int):

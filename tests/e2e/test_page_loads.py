@@ -89,10 +89,11 @@ def test_account_shows_the_new_token_box_only_for_a_new_token(live_app: LiveApp,
     page.click("#create-token")
     expect(page.locator("#new-token-box")).to_be_visible()
     expect(page.locator("#new-token-box")).to_contain_text("New token “laptop”")
-    expect(page.locator("#new-token")).to_have_text(re.compile(r"^ssp_.{20,}"))
+    expect(page.locator("#new-token")).to_have_value(re.compile(r"^ssp_.{20,}"))
 
     page.get_by_role("button", name="Done").click()
     expect(page.locator("#new-token-box")).to_be_hidden()
+    expect(page.locator("#new-token")).to_have_value("")  # the shown-once token is gone from the page
     load(page, live_app.base_url + "/account")
     expect(page.locator(".token-row")).to_have_count(1)
     expect(page.locator("#new-token-box")).to_be_hidden()
