@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from smartspec_app.api.deps import user_for_bearer
 from smartspec_app.api.errors import error_body
 from smartspec_app.services import sandbox_access
+from smartspec_app.services.client_address import client_address as address_rule
 from smartspec_app.services.errors import AuthenticationError
 from smartspec_app.services.rate_limit import RateDecision, RateLimiter, get_limiter
 from smartspec_app.settings import get_settings
@@ -51,14 +52,10 @@ def is_own_sandbox_call(request: Request) -> bool:
 
 
 def client_address(request: Request) -> str:
-    """The caller's address: the socket peer, or with TRUSTED_PROXIES = n the address the
-    outermost trusted proxy saw (n-th entry from the right of X-Forwarded-For)."""
+    """The caller's address: the socket peer, or behind TRUSTED_PROXIES the address the outermost
+    trusted proxy saw (services/client_address.py, the rule the pages use too)."""
     peer = request.client.host if request.client else "unknown"
-    hops = get_settings().trusted_proxies
-    if hops <= 0:
-        return peer
-    forwarded = [part.strip() for part in request.headers.get("x-forwarded-for", "").split(",") if part.strip()]
-    return forwarded[-hops] if len(forwarded) >= hops else (forwarded[0] if forwarded else peer)
+    return address_rule(peer, request.headers.get("x-forwarded-for", ""), get_settings().trusted_proxies)
 
 
 def _user_id(request: Request) -> int | None:
