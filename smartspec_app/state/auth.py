@@ -54,7 +54,7 @@ class AuthState(rx.State):
     def _client(self) -> tuple[str, bool]:
         """The client's address by the API's TRUSTED_PROXIES rule, and whether it is this machine itself."""
         headers = dict(self.router.headers.raw_headers)
-        peer = headers.get("asgi-scope-client") or self.router.session.client_ip
+        peer = self.router.session.client_ip  # the socket peer (Reflex's own proxy setting is left at 0; TRUSTED_PROXIES decides)
         hops = get_settings().trusted_proxies
         return client_address(peer, headers.get("x-forwarded-for", ""), hops), is_local_request(peer, headers, hops)
 
