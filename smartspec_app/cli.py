@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from smartspec_app.services import auth, keys, nsfw, nsfw_rescan, rendition_backfill
+from sqlmodel import select
+
+from smartspec_app.models import User
+from smartspec_app.services import admin_bootstrap, auth, keys, nsfw, nsfw_rescan, rendition_backfill
 from smartspec_app.services.db import session_scope
-from smartspec_app.services.errors import SmartSpecError, ValidationError
+from smartspec_app.services.errors import NotFound, SmartSpecError, ValidationError
 from smartspec_app.services.storage import LocalStorage, get_storage
 from smartspec_app.services.storage_migration import copy_all, rewrite_media_urls
 from smartspec_app.settings import get_settings
@@ -21,10 +24,22 @@ def _make_admin(args: argparse.Namespace) -> str:
 
 def _create_user(args: argparse.Namespace) -> str:
     with session_scope() as session:
-        user = auth.create_user(session, args.email, args.password)
+        rule = admin_bootstrap.rule_from_settings(get_settings(), local_request=True)  # the operator, at the machine
+        user = auth.create_user(session, args.email, args.password, admins=rule)
         if args.admin:
-            user.is_admin = True
+            admin_bootstrap.promote(session, user)
     return f"created {user.email}{' (admin)' if user.is_admin else ''}"
+
+
+def _create_token(args: argparse.Namespace) -> str:
+    """An API token for an existing account; the token is printed this once (the account page can show it again)."""
+    with session_scope() as session:
+        user = session.exec(select(User).where(User.email == auth.normalize_email(args.email))).first()
+        if user is None:
+            raise NotFound(f"No account with the e-mail {args.email}")
+        row, token = keys.create_api_token(session, keys.get_key_manager(), user, args.name)
+    print(f"created the API token {row.name!r} ({row.token_hint}) for {user.email}; it is shown once:", file=sys.stderr)
+    return token
 
 
 def _migrate_storage(args: argparse.Namespace) -> str:
@@ -115,6 +130,14 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("password")
     create.add_argument("--admin", action="store_true")
     create.set_defaults(run=_create_user)
+    token = commands.add_parser(
+        "create-token",
+        help="create an API token for an existing account and print it (only stdout carries the token)",
+        description="For scripts and SDK set-up: the token goes to stdout alone, so TOKEN=$(... create-token EMAIL) works.",
+    )
+    token.add_argument("email")
+    token.add_argument("--name", default="cli", help="the token's name, shown on the account page (default: cli)")
+    token.set_defaults(run=_create_token)
     migrate = commands.add_parser(
         "migrate-storage",
         help="copy local media (DATA_DIR/media) to the configured R2 bucket; resumable",

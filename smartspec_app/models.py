@@ -49,6 +49,17 @@ class User(SQLModel, table=True):
     last_login_at: datetime | None = None
 
 
+class AdminBootstrap(SQLModel, table=True):
+    """At most one row (id 1): the site has had an admin. A sign-up claims the first-admin role by
+    INSERTing it, so of two sign-ups at the same moment exactly one succeeds (services/admin_bootstrap.py)."""
+
+    __tablename__ = "admin_bootstrap"
+
+    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    user_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 class UserSession(SQLModel, table=True):
     """A login. The browser holds the token; only its SHA-256 is stored."""
 
@@ -346,6 +357,7 @@ class CreditLedgerEntry(SQLModel, table=True):
 
 ALL_TABLES = (
     User,
+    AdminBootstrap,
     UserSession,
     ApiToken,
     ProviderKey,

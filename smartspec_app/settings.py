@@ -145,13 +145,48 @@ class Settings(BaseSettings):
         alias="HSTS_SECONDS",
         description="Strict-Transport-Security max-age sent on answers served over HTTPS (TRUSTED_PROXIES: the forwarded scheme); 0: none.",
     )
+    login_free_failures: int = Field(
+        5,
+        ge=1,
+        le=1000,
+        alias="LOGIN_FREE_FAILURES",
+        description="Failed sign-ins per account (existing or not) that cost nothing; the next one locks it (services/login_throttle.py).",
+    )
+    login_free_failures_per_address: int = Field(
+        20,
+        ge=1,
+        le=100_000,
+        alias="LOGIN_FREE_FAILURES_PER_ADDRESS",
+        description="Failed sign-ins per client address that cost nothing; the next one locks the address.",
+    )
+    login_lockout_seconds: int = Field(
+        15, ge=1, le=86400, alias="LOGIN_LOCKOUT_SECONDS", description="The first lock; each further failure doubles it."
+    )
+    login_lockout_max_seconds: int = Field(
+        900,
+        ge=1,
+        le=86400,
+        alias="LOGIN_LOCKOUT_MAX_SECONDS",
+        description="The longest lock; failures are forgotten an hour after a subject's first one.",
+    )
+    signup_limit: str = Field("5/hour", alias="SIGNUP_LIMIT", description="Sign-up attempts per client address (limits notation).")
+    admin_emails: str = Field(
+        "",
+        alias="ADMIN_EMAILS",
+        description="Comma-separated e-mails that are admins as soon as they sign up or sign in; when set, no first-account admin.",
+    )
+    admin_first_local_account: bool = Field(
+        True,
+        alias="ADMIN_FIRST_LOCAL_ACCOUNT",
+        description="With ADMIN_EMAILS empty and no admin yet: an account signed up from this machine (loopback, no proxy) becomes admin.",
+    )
 
     credits_starting_balance: float = Field(
         500.0,
         ge=0,
         le=1_000_000_000,
         alias="CREDITS_STARTING_BALANCE",
-        description="App credits a new account starts with (granted on its first generation or credits view).",
+        description="The sign-up grant: app credits a new account starts with (granted on its first generation or credits view); 0: none.",
     )
     credits_monthly_quota: float = Field(
         0.0,
@@ -230,6 +265,11 @@ class Settings(BaseSettings):
     def r2_enabled(self) -> bool:
         """Media goes to R2: every needed R2 variable is set."""
         return not self.r2_missing()
+
+    @property
+    def admin_email_set(self) -> frozenset[str]:
+        """ADMIN_EMAILS lower-cased, blanks dropped (compared with normalised account e-mails)."""
+        return frozenset(part.strip().lower() for part in self.admin_emails.split(",") if part.strip())
 
     @property
     def resolved_database_url(self) -> str:

@@ -93,3 +93,36 @@ def test_rescan_nsfw_scans_what_was_shared_without_a_detector(app_env, engine, m
     out = capsys.readouterr().out
     assert f"{item.id} (Mountains): clean" in out and "scanned 1 items with nudenet" in out and "0 flagged" in out
     assert cli.main(["rescan-nsfw"]) == 0 and "scanned 0 items" in capsys.readouterr().out
+
+
+def test_create_token_prints_a_working_token_once_on_stdout(app_env, engine, capsys) -> None:
+    from smartspec_app.models import ApiToken
+    from smartspec_app.services import keys
+
+    assert cli.main(["create-user", "sdk@example.com", "a long password"]) == 0
+    capsys.readouterr()
+    assert cli.main(["create-token", "SDK@example.com", "--name", "ci deploy"]) == 0
+    out, err = capsys.readouterr()
+    token = out.strip()
+    assert token.startswith(keys.TOKEN_PREFIX) and "\n" not in token  # stdout carries the token alone: TOKEN=$(...) works
+    assert "ci deploy" in err and "sdk@example.com" in err and token not in err
+    with Session(engine) as s:
+        assert keys.authenticate_api_token(s, token).email == "sdk@example.com"
+        assert s.exec(select(ApiToken.name)).all() == ["ci deploy"]
+
+
+def test_create_token_for_an_unknown_account_is_a_clear_error(app_env, engine, capsys) -> None:
+    assert cli.main(["create-token", "nobody@example.com"]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and "No account with the e-mail nobody@example.com" in err
+
+
+def test_create_user_follows_admin_emails(app_env, engine, monkeypatch) -> None:
+    from smartspec_app.settings import reload_settings
+
+    monkeypatch.setenv("ADMIN_EMAILS", "boss@example.com")
+    reload_settings()
+    assert cli.main(["create-user", "first@example.com", "a long password"]) == 0  # listed admins only: the first is not one
+    assert cli.main(["create-user", "boss@example.com", "a long password"]) == 0
+    with Session(engine) as s:
+        assert s.exec(select(User.email).where(User.is_admin)).all() == ["boss@example.com"]

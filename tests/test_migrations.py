@@ -77,3 +77,43 @@ def test_the_search_migration_indexes_items_shared_before_it(db_url: str, tmp_pa
             assert gallery_feed.list_public(session, q="harbour").total == 1
     finally:
         engine.dispose()
+
+
+BEFORE_ADMIN_BOOTSTRAP = "d5a90b7e3c61"
+
+
+def test_a_site_with_an_admin_has_its_first_admin_role_taken(db_url: str, tmp_path) -> None:
+    """After the upgrade, a site that already had an admin gives no later sign-up the first-admin role."""
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(PROJECT_ROOT / "alembic"))
+    config.set_main_option("sqlalchemy.url", db_url.replace("%", "%%"))
+    command.upgrade(config, BEFORE_ADMIN_BOOTSTRAP)
+    engine = create_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            for name, admin in (("plain", "false"), ("boss", "true")):
+                conn.execute(
+                    text(
+                        "INSERT INTO users (email, username, password_hash, is_admin, is_active, created_at) "
+                        f"VALUES ('{name}@example.com', '{name}', 'x', {admin}, true, CURRENT_TIMESTAMP)"
+                    )
+                )
+        command.upgrade(config, "head")
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT b.id, u.username FROM admin_bootstrap b JOIN users u ON u.id = b.user_id")).all()
+        assert [tuple(r) for r in rows] == [(1, "boss")]
+    finally:
+        engine.dispose()
+
+
+def test_a_site_without_an_admin_leaves_the_role_open(db_url: str, tmp_path) -> None:
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(PROJECT_ROOT / "alembic"))
+    config.set_main_option("sqlalchemy.url", db_url.replace("%", "%%"))
+    command.upgrade(config, "head")
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT COUNT(*) FROM admin_bootstrap")).scalar_one() == 0
+    finally:
+        engine.dispose()

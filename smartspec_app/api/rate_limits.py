@@ -24,8 +24,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from smartspec_app.api.deps import user_for_bearer
 from smartspec_app.api.errors import error_body
-from smartspec_app.api.forwarded import trusted_entry
 from smartspec_app.services import sandbox_access
+from smartspec_app.services.client_address import client_address as address_rule
 from smartspec_app.services.errors import AuthenticationError
 from smartspec_app.services.rate_limit import RateDecision, RateLimiter, get_limiter
 from smartspec_app.settings import get_settings
@@ -52,10 +52,10 @@ def is_own_sandbox_call(request: Request) -> bool:
 
 
 def client_address(request: Request) -> str:
-    """The caller's address: the socket peer, or with TRUSTED_PROXIES = n the address the
-    outermost trusted proxy saw (n-th entry from the right of X-Forwarded-For)."""
+    """The caller's address: the socket peer, or behind TRUSTED_PROXIES the address the outermost
+    trusted proxy saw (services/client_address.py, the rule the pages use too)."""
     peer = request.client.host if request.client else "unknown"
-    return trusted_entry(request.headers.get("x-forwarded-for", ""), get_settings().trusted_proxies) or peer
+    return address_rule(peer, request.headers.get("x-forwarded-for", ""), get_settings().trusted_proxies)
 
 
 def _user_id(request: Request) -> int | None:

@@ -11,11 +11,12 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, delete, select
 
 from smartspec_app.models import User, UserSession, utcnow
+from smartspec_app.services import admin_bootstrap
+from smartspec_app.services.admin_bootstrap import AdminRule
 from smartspec_app.services.errors import AuthenticationError, Conflict, NotFound, ValidationError
 from smartspec_app.services.text_rules import problem
 
@@ -59,8 +60,13 @@ def _unique_username(session: Session, email: str) -> str:
     return name
 
 
-def create_user(session: Session, email: str, password: str, username: str | None = None) -> User:
-    """Create an account. The very first account becomes an admin."""
+def create_user(
+    session: Session, email: str, password: str, username: str | None = None, *, admins: AdminRule = admin_bootstrap.FIRST_ACCOUNT
+) -> User:
+    """Create an account; `admins` says whether it becomes an admin (services/admin_bootstrap.py).
+
+    The default lets the first account of an empty site claim the admin role, as tests and the CLI
+    want; the sign-up page passes the rule from the settings and where the request came from."""
     email = normalize_email(email)
     _check_password(password)
     if username is not None:
@@ -71,19 +77,14 @@ def create_user(session: Session, email: str, password: str, username: str | Non
             raise Conflict("That username is taken", field="username")
     if session.exec(select(User.id).where(User.email == email)).first() is not None:
         raise Conflict("An account with this e-mail already exists; log in instead", field="email")
-    is_first = session.exec(select(func.count()).select_from(User)).one() == 0
-    user = User(
-        email=email,
-        username=username or _unique_username(session, email),
-        password_hash=_hasher.hash(password),
-        is_admin=is_first,
-    )
+    user = User(email=email, username=username or _unique_username(session, email), password_hash=_hasher.hash(password))
     session.add(user)
     try:
         session.flush()
     except IntegrityError as exc:  # a concurrent sign-up with the same e-mail
         session.rollback()
         raise Conflict("An account with this e-mail already exists; log in instead", field="email") from exc
+    admin_bootstrap.apply_rule(session, user, admins)
     return user
 
 
@@ -91,8 +92,9 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def login(session: Session, email: str, password: str, *, days: int = 30) -> Login:
-    """Check the password and open a session. The same message for unknown e-mail and wrong password."""
+def login(session: Session, email: str, password: str, *, days: int = 30, admin_emails: frozenset[str] = frozenset()) -> Login:
+    """Check the password and open a session. The same message for unknown e-mail and wrong password.
+    An account listed in `admin_emails` (ADMIN_EMAILS) becomes an admin as it signs in."""
     wrong = AuthenticationError("Wrong e-mail or password", field="password")
     try:
         email = normalize_email(email)
@@ -114,6 +116,8 @@ def login(session: Session, email: str, password: str, *, days: int = 30) -> Log
     user.last_login_at = now
     session.add(user)
     session.flush()
+    if user.email in admin_emails:
+        admin_bootstrap.apply_rule(session, user, AdminRule(emails=admin_emails, first_account=False))
     return Login(user=user, token=token)
 
 
@@ -148,6 +152,5 @@ def make_admin(session: Session, email: str) -> User:
     user = session.exec(select(User).where(User.email == normalize_email(email))).first()
     if user is None:
         raise NotFound(f"No account with the e-mail {email}")
-    user.is_admin = True
-    session.add(user)
+    admin_bootstrap.promote(session, user)
     return user

@@ -9,9 +9,12 @@ from __future__ import annotations
 import reflex as rx
 
 from smartspec_app.models import User
-from smartspec_app.services import auth
+from smartspec_app.services import admin_bootstrap, auth
+from smartspec_app.services.client_address import client_address, is_local_request
 from smartspec_app.services.db import session_scope
 from smartspec_app.services.errors import SmartSpecError
+from smartspec_app.services.login_throttle import get_login_throttle
+from smartspec_app.services.redirects import same_origin_path
 from smartspec_app.settings import get_settings
 
 
@@ -48,14 +51,24 @@ class AuthState(rx.State):
         if self._current_user() is None:
             return rx.redirect(f"/login?next={self.router.url.path}")
 
-    def _open_session(self, email: str, password: str):
-        with session_scope() as session:
-            result = auth.login(session, email, password, days=get_settings().session_days)
+    def _client(self) -> tuple[str, bool]:
+        """The client's address by the API's TRUSTED_PROXIES rule, and whether it is this machine itself."""
+        headers = dict(self.router.headers.raw_headers)
+        peer = self.router.session.client_ip  # the socket peer (Reflex's own proxy setting is left at 0; TRUSTED_PROXIES decides)
+        hops = get_settings().trusted_proxies
+        return client_address(peer, headers.get("x-forwarded-for", ""), hops), is_local_request(peer, headers, hops)
+
+    def _signed_in(self, result: auth.Login):
+        """Keep the new session and go where ?next= asks, if that is a page of this site."""
         self.session_token = result.token
         self.user_email, self.username, self.is_admin = result.user.email, result.user.username, result.user.is_admin
         self.auth_error, self.auth_field = "", ""
-        target = self.router.url.query_parameters.get("next") or "/generate"
-        return rx.redirect(target if str(target).startswith("/") else "/generate")
+        return rx.redirect(same_origin_path(self.router.url.query_parameters.get("next"), "/generate"))
+
+    def _sign_in(self, email: str, password: str) -> auth.Login:
+        settings = get_settings()
+        with session_scope() as session:
+            return auth.login(session, email, password, days=settings.session_days, admin_emails=settings.admin_email_set)
 
     @rx.event
     def signup(self, form: dict):
@@ -63,17 +76,23 @@ class AuthState(rx.State):
         if password != str(form.get("confirm", password)):
             self.auth_error, self.auth_field = "The two passwords differ", "confirm"
             return
+        address, local = self._client()
         try:
+            get_login_throttle().check_signup(address)
+            rule = admin_bootstrap.rule_from_settings(get_settings(), local_request=local)
             with session_scope() as session:
-                auth.create_user(session, email, password)
-            return self._open_session(email, password)
+                auth.create_user(session, email, password, admins=rule)
+            return self._signed_in(self._sign_in(email, password))
         except SmartSpecError as exc:
             self.auth_error, self.auth_field = exc.message, exc.field or ""
 
     @rx.event
     def login(self, form: dict):
+        email, password = str(form.get("email", "")), str(form.get("password", ""))
+        throttle = get_login_throttle()
         try:
-            return self._open_session(str(form.get("email", "")), str(form.get("password", "")))
+            result = throttle.attempt(throttle.subjects(account=email, address=self._client()[0]), lambda: self._sign_in(email, password))
+            return self._signed_in(result)
         except SmartSpecError as exc:
             self.auth_error, self.auth_field = exc.message, exc.field or ""
 

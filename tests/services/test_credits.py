@@ -200,3 +200,13 @@ def test_the_starting_balance_is_granted_once(session: Session, engine, settings
         session.commit()
     grants = session.exec(select(CreditLedgerEntry).where(CreditLedgerEntry.user_id == user.id)).all()
     assert [(g.kind, g.amount) for g in grants] == [("grant", 100_00)]
+
+
+def test_a_sign_up_grant_of_zero_gives_nothing(session: Session, engine, settings) -> None:
+    settings(CREDITS_STARTING_BALANCE="0")
+    user = new_user(engine, "no_grant")
+    assert credits.summary(session, user.id).balance == 0
+    session.commit()
+    assert session.exec(select(CreditLedgerEntry).where(CreditLedgerEntry.user_id == user.id)).all() == []
+    with pytest.raises(InsufficientCredits):
+        start(engine, user)

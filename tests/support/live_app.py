@@ -68,6 +68,8 @@ class LiveApp:
             "SMARTSPEC_INTERNAL_URL": self.base_url,
             "PYTHONUNBUFFERED": "1",
             "DATABASE_POOL_GUARD": "warn",  # nested pool checkouts are logged (nested_checkouts)
+            # every browser test signs up from 127.0.0.1: lift the per-address sign-up limit (a test of it sets its own)
+            "SIGNUP_LIMIT": "10000/hour",
             **(extra_env or {}),  # may set DATABASE_URL / REDIS_URL on purpose
         }
 
