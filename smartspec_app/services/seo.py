@@ -425,6 +425,22 @@ def not_found_seo(canonical_url: str, urls: SiteUrls | None = None) -> PageSeo:
     )
 
 
+def missing_page_seo(canonical_url: str, urls: SiteUrls | None = None) -> PageSeo:
+    """Any other path no page has (api/not_found.py): the navigation, and the way home."""
+    home, gallery = (urls.absolute("/"), urls.gallery()) if urls is not None else ("/", "/gallery")
+    return PageSeo(
+        title=f"Page not found · {SITE_NAME}",
+        description="There is no page at this address.",
+        canonical_url=canonical_url,
+        robots="noindex, nofollow",
+        body_html=_block(
+            "<h1>Page not found</h1><p>There is no page at this address: it may have moved, or the link has a typo.</p>"
+            f'<p><a href="{escape(home)}">Back to the home page</a> · <a href="{escape(gallery)}">Browse the gallery</a></p>',
+            urls,
+        ),
+    )
+
+
 # --- rendering -------------------------------------------------------------------------------
 
 

@@ -231,3 +231,11 @@ def test_the_apps_stylesheet_waits_for_the_app_on_server_rendered_pages(
     rendered = seo.inject(shell, seo.item_seo(entry_for(session, storage), urls))
     assert "app-1.css" not in rendered
     assert f'<style id="{seo.SEO_STYLE_ID}">' in rendered and "body>[data-is-root-theme]{display:none}" in rendered
+
+
+def test_a_missing_page_has_a_title_the_navigation_and_the_way_home(urls: seo.SiteUrls) -> None:
+    parsed = page_of(seo.missing_page_seo(f"{BASE}/nope-page", urls))
+    assert parsed.title == "Page not found · SmartSpec Pro"
+    assert parsed.one("robots") == "noindex, nofollow"
+    assert {f"{BASE}/", f"{BASE}/generate", f"{BASE}/generations", f"{BASE}/gallery", f"{BASE}/sdk", f"{BASE}/login"} <= set(parsed.anchors)
+    assert "Page not found" in parsed.body_text and "Back to the home page" in parsed.body_text
