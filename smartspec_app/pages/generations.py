@@ -110,7 +110,7 @@ def generations_page() -> rx.Component:
             HistoryState.tasks.length() > 0,
             rx.vstack(
                 rx.vstack(rx.foreach(HistoryState.tasks, _row), width="100%", spacing="1", id="history-list"),
-                pager(HistoryState.page, HistoryState.pages, HistoryState.total, "generations", HistoryState.go_to_page),
+                pager(HistoryState.page, HistoryState.pages, HistoryState.total, "generation", HistoryState.go_to_page),
                 width="100%",
                 spacing="3",
             ),

@@ -23,6 +23,7 @@ from smartspec_app.services import pictures
 from smartspec_app.services.gallery import CATEGORIES, GalleryEntry, media_is_public, shown_picture
 from smartspec_app.services.pictures import CARD_SIZES, ITEM_SIZES, ShownPicture
 from smartspec_app.services.storage import Storage, refresh_url
+from smartspec_app.services.wording import counted
 
 SITE_NAME = "SmartSpec Pro"
 DESCRIPTION_LIMIT = 160
@@ -380,7 +381,7 @@ def _card_html(entry: GalleryEntry, picture: ShownPicture | None, urls: SiteUrls
         f'<li><a href="{escape(urls.item(item.slug))}">{image}<span class="title">{escape(item.title)}</span></a>'
         f"{escape(item.media_type)} by "
         f'<a href="{escape(urls.user(entry.author))}">{escape(entry.author)}</a>'
-        f" · {item.likes_count} likes · {item.views_count} views</li>"
+        f" · {counted(item.likes_count, 'like')} · {counted(item.views_count, 'view')}</li>"
     )
 
 

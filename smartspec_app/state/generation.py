@@ -26,6 +26,7 @@ from smartspec_app.services.db import session_scope
 from smartspec_app.services.errors import SmartSpecError
 from smartspec_app.services.storage import get_storage, refresh_url
 from smartspec_app.services.task_events import TaskSnapshot
+from smartspec_app.services.wording import credits_text
 from smartspec_app.settings import get_settings
 from smartspec_app.state.auth import AuthState
 
@@ -69,12 +70,12 @@ class TaskView:
 def charge_words(task: GenerationTask | TaskSnapshot) -> str:
     """The task's charge as the user sees it (services/credits.py)."""
     if task.status == TaskStatus.COMPLETED:
-        return f"{task.credits_used:,.2f} credits" if task.credits_used else ""
+        return credits_text(task.credits_used) if task.credits_used else ""
     if not task.credits_held:
         return ""
     if task.status in TaskStatus.ACTIVE:
-        return f"{task.credits_held:,.2f} credits held"
-    return f"{task.credits_held:,.2f} credits refunded"
+        return f"{credits_text(task.credits_held)} held"
+    return f"{credits_text(task.credits_held)} refunded"
 
 
 def _model_name(model_id: str) -> str:
@@ -208,12 +209,12 @@ class GenerationState(AuthState):
 
     @rx.var
     def price_label(self) -> str:
-        return "" if self.price < 0 else f"{self.price:,.2f} credits".replace(".00 ", " ")
+        return "" if self.price < 0 else credits_text(self.price, short=True)
 
     @rx.var
     def balance_label(self) -> str:
         quota = "" if self.month_left < 0 else f" · {self.month_left:,.2f} left this month"
-        return f"Balance: {self.credit_balance:,.2f} credits{quota}"
+        return f"Balance: {credits_text(self.credit_balance)}{quota}"
 
     def _load_credits(self, user_id: int) -> None:
         with session_scope() as session:
