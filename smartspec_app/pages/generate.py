@@ -94,6 +94,11 @@ def generation_form() -> rx.Component:
                     size="3",
                     on_click=GenerationState.generate,
                     loading=GenerationState.submitting,
+                    disabled=GenerationState.generate_blocked != "",
+                ),
+                rx.cond(
+                    GenerationState.generate_blocked != "",
+                    rx.text(GenerationState.generate_blocked, size="2", color_scheme="red", id="generate-blocked", role="status"),
                 ),
                 rx.link(
                     rx.text(

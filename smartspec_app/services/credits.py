@@ -140,6 +140,16 @@ def summary(session: Session, user_id: int) -> CreditSummary:
     )
 
 
+def shortfall(price: float, balance: float, month_left: float | None) -> str:
+    """Why a generation priced `price` would be refused now, in a few words ("" when it would not): shown
+    beside the disabled Generate button. `hold` makes the same check, and has the last word, when one is sent."""
+    if units(price) > units(balance):
+        return f"Needs {credits_text(price)}; you have {balance:,.2f}"
+    if month_left is not None and units(price) > units(month_left):
+        return f"This month's quota has {credits_text(month_left)} left"
+    return ""
+
+
 # --- a task's charge ---------------------------------------------------------------------------
 
 

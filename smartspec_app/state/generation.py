@@ -128,6 +128,11 @@ def _views_for_token(token: str) -> list[TaskView] | None:
     return None if user_id is None else recent_task_views(user_id)
 
 
+def _credit_summary(user_id: int) -> credits.CreditSummary:
+    with session_scope() as session:
+        return credits.summary(session, user_id)
+
+
 def _resync_seconds() -> float:
     """How long a watcher waits for pushed changes before it re-reads the database (jittered, so
     pages opened together do not re-read together)."""
@@ -216,11 +221,21 @@ class GenerationState(AuthState):
         quota = "" if self.month_left < 0 else f" · {self.month_left:,.2f} left this month"
         return f"Balance: {credits_text(self.credit_balance)}{quota}"
 
+    @rx.var
+    def generate_blocked(self) -> str:
+        """Why Generate is disabled: the price is over the balance or this month's quota ("" when it is not,
+        or while the parameters are invalid: Generate then says what is wrong)."""
+        if self.price < 0:
+            return ""
+        return credits.shortfall(self.price, self.credit_balance, self.month_left if self.month_left >= 0 else None)
+
     def _load_credits(self, user_id: int) -> None:
-        with session_scope() as session:
-            summary = credits.summary(session, user_id)
-        self.credit_balance = summary.balance
-        self.month_left = summary.month_left if summary.month_left is not None else -1.0
+        self._show_credits(_credit_summary(user_id))
+
+    def _show_credits(self, summary: credits.CreditSummary) -> None:
+        month_left = summary.month_left if summary.month_left is not None else -1.0
+        if (self.credit_balance, self.month_left) != (summary.balance, month_left):  # unchanged: nothing to send
+            self.credit_balance, self.month_left = summary.balance, month_left
 
     @rx.var
     def model_description(self) -> str:
@@ -463,6 +478,7 @@ class GenerationState(AuthState):
             # Subscribed first, then read: a change committed in between is in the inbox.
             views: list[TaskView] | None = await asyncio.to_thread(recent_task_views, user_id)
             changes: list[TaskSnapshot] = []
+            followed = False
             while True:
                 async with self:
                     if self._watcher != me:
@@ -472,7 +488,8 @@ class GenerationState(AuthState):
                     if changes:
                         self._apply(changes)
                     if not self._watching_anything():
-                        return
+                        break
+                    followed = True
                 batch = await inbox.next(_resync_seconds())
                 views, changes = None, []
                 if batch is None or batch.resync:  # nothing for a while, or messages may have been lost
@@ -481,3 +498,11 @@ class GenerationState(AuthState):
                         return
                 else:
                     changes = batch.changes
+        if not followed:
+            return
+        # every followed task has ended: a refund (failed, cancelled) or a settled price changed the balance,
+        # and with it what Generate allows
+        summary = await asyncio.to_thread(_credit_summary, user_id)
+        async with self:
+            if self._watcher == me:
+                self._show_credits(summary)
