@@ -13,6 +13,7 @@ from smartspec_app.services.db import session_scope
 from smartspec_app.services.errors import NotFound, SmartSpecError, ValidationError
 from smartspec_app.services.storage import LocalStorage, get_storage
 from smartspec_app.services.storage_migration import copy_all, rewrite_media_urls
+from smartspec_app.services.wording import counted
 from smartspec_app.settings import get_settings
 
 
@@ -96,7 +97,7 @@ def _rescan_nsfw(args: argparse.Namespace) -> str:
             everything=args.all,
             on_item=lambda item, outcome: print(f"{item.id} ({item.title}): {outcome}", flush=True),
         )
-    summary = f"scanned {report.scanned} items with {detector.name}: {report.flagged} flagged"
+    summary = f"scanned {counted(report.scanned, 'item')} with {detector.name}: {report.flagged} flagged"
     summary += f", {report.hidden} of them taken out of the public gallery for review"
     if report.failed:
         reasons = "; ".join(f"{item_id}: {why}" for item_id, why in list(report.failed.items())[:10])
@@ -112,10 +113,13 @@ def _make_renditions(args: argparse.Namespace) -> str:
             everything=args.all,
             on_item=lambda item, outcome: print(f"{item.id} ({item.title}): {outcome}", flush=True),
         )
-    summary = f"made {report.renditions} WebP renditions for {report.made} gallery items"
+    summary = f"made {counted(report.renditions, 'WebP rendition')} for {counted(report.made, 'gallery item')}"
     if report.failed:
         reasons = "; ".join(f"{item_id}: {why}" for item_id, why in list(report.failed.items())[:10])
-        raise SmartSpecError(f"{summary}. {len(report.failed)} items have none ({reasons}); run the command again to retry them")
+        have = "has" if len(report.failed) == 1 else "have"
+        raise SmartSpecError(
+            f"{summary}. {counted(len(report.failed), 'item')} {have} none ({reasons}); run the command again to retry them"
+        )
     return summary
 
 

@@ -24,6 +24,7 @@ from smartspec_app.pages.gallery_item import gallery_item_page
 from smartspec_app.pages.generate import generate_page
 from smartspec_app.pages.generations import generations_page
 from smartspec_app.pages.index import index_page
+from smartspec_app.pages.not_found import NOT_FOUND_DESCRIPTION, NOT_FOUND_TITLE, not_found_page
 from smartspec_app.pages.sdk import sdk_page
 from smartspec_app.settings import get_settings
 from smartspec_app.state.account import AccountState
@@ -129,3 +130,5 @@ app.add_page(gallery_page, route="/gallery", title="Gallery · SmartSpec Pro", d
 for gallery_route in ("/gallery/category/[gallery_category]", "/gallery/tag/[gallery_tag]", "/gallery/user/[gallery_user]"):
     app.add_page(gallery_page, route=gallery_route, title="Gallery · SmartSpec Pro", on_load=GalleryState.on_load)
 app.add_page(gallery_item_page, route="/gallery/[gallery_slug]", title=GalleryItemState.page_title, on_load=GalleryItemState.on_load)
+# every path no page has: the server answers 404 with the same page in plain HTML (api/not_found.py)
+app.add_page(not_found_page, route="404", title=NOT_FOUND_TITLE, description=NOT_FOUND_DESCRIPTION, on_load=AuthState.load_user)

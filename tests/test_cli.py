@@ -91,7 +91,7 @@ def test_rescan_nsfw_scans_what_was_shared_without_a_detector(app_env, engine, m
     reload_settings()
     assert cli.main(["rescan-nsfw"]) == 0
     out = capsys.readouterr().out
-    assert f"{item.id} (Mountains): clean" in out and "scanned 1 items with nudenet" in out and "0 flagged" in out
+    assert f"{item.id} (Mountains): clean" in out and "scanned 1 item with nudenet" in out and "0 flagged" in out
     assert cli.main(["rescan-nsfw"]) == 0 and "scanned 0 items" in capsys.readouterr().out
 
 

@@ -62,7 +62,7 @@ def test_migration_copies_every_object_with_its_type(media_dir: Path, r2_env: Bu
         assert got["CacheControl"].startswith("public, max-age=")
     out = capsys.readouterr().out
     assert f"[2/{len(FILES)}] copied" in out  # progress, one line per object
-    assert f"copied {len(FILES)} object(s)" in out and "skipped 0" in out
+    assert f"copied {len(FILES)} objects" in out and "skipped 0" in out
 
 
 def test_an_interrupted_migration_resumes_where_it_stopped(media_dir: Path, r2_env: Bucket, monkeypatch, capsys) -> None:
@@ -87,13 +87,13 @@ def test_an_interrupted_migration_resumes_where_it_stopped(media_dir: Path, r2_e
     monkeypatch.setattr(R2Storage, "save_stream", real_save)
     assert cli.main(["migrate-storage"]) == 0
     out = capsys.readouterr().out
-    assert f"copied {len(FILES) - 3} object(s)" in out and "skipped 3 already in place" in out
+    assert f"copied {len(FILES) - 3} objects" in out and "skipped 3 already in place" in out
     assert not any(key in out for key in uploads)  # what was there is not uploaded again
     assert bucket_contents(r2_env) == {key: len(data) for key, data in FILES.items()}
     assert r2_env.admin.get_object(Bucket=r2_env.name, Key=remaining[0])["Body"].read() == FILES[remaining[0]]
 
     assert cli.main(["migrate-storage"]) == 0  # a third run has nothing left to do
-    assert f"copied 0 object(s) (0.0 MB), skipped {len(FILES)}" in capsys.readouterr().out
+    assert f"copied 0 objects (0.0 MB), skipped {len(FILES)}" in capsys.readouterr().out
 
 
 def test_a_failing_object_is_reported_and_the_rest_are_copied(media_dir: Path, r2_env: Bucket, monkeypatch, capsys) -> None:
@@ -163,8 +163,8 @@ def test_rewrite_urls_points_rows_at_r2(media_dir: Path, r2_env: Bucket, engine,
 
     assert cli.main(["migrate-storage", "--rewrite-urls"]) == 0
     out = capsys.readouterr().out
-    assert "rewrote URLs of 1 generation task(s) and 1 gallery item(s)" in out
-    assert "left 1 URL(s) whose object is not in the target" in out
+    assert "rewrote URLs of 1 generation task and 1 gallery item" in out
+    assert "left 1 URL whose object is not in the target" in out
     with Session(engine) as s:
         task, other, item = s.get(GenerationTask, task_id), s.get(GenerationTask, other_id), s.get(GalleryItem, "g1")
         assert task.output_url == f"{public}/generations/images/1/t1.png"
@@ -179,7 +179,7 @@ def test_rewrite_urls_points_rows_at_r2(media_dir: Path, r2_env: Bucket, engine,
         assert response.content == FILES[url.removeprefix(f"{public}/")]
 
     assert cli.main(["migrate-storage", "--rewrite-urls"]) == 0  # running it again changes nothing
-    assert "rewrote URLs of 0 generation task(s) and 0 gallery item(s)" in capsys.readouterr().out
+    assert "rewrote URLs of 0 generation tasks and 0 gallery items" in capsys.readouterr().out
 
 
 def test_rewrite_urls_refuses_presigned_urls(media_dir: Path, r2_env: Bucket, capsys) -> None:

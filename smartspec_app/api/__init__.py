@@ -11,6 +11,7 @@ from smartspec_app.api.compression import CompressionMiddleware
 from smartspec_app.api.errors import ApiRouteFallback, install_error_handlers
 from smartspec_app.api.header_limit import HeaderLimitMiddleware
 from smartspec_app.api.media import MediaFiles
+from smartspec_app.api.not_found import NotFoundPages
 from smartspec_app.api.openapi import install_openapi
 from smartspec_app.api.origins import WebsocketOriginGuard
 from smartspec_app.api.rate_limits import RateLimitMiddleware
@@ -36,6 +37,7 @@ def build_api() -> FastAPI:
     install_openapi(api)
     # outermost last: count every /api/ request (unknown routes too), then answer unrouted /api/ paths
     api.add_middleware(ApiRouteFallback, router=api.router)
+    api.add_middleware(NotFoundPages)  # Reflex's bare 404 shell → the styled not-found page, still a 404
     api.add_middleware(gallery_pages.CanonicalGalleryPaths)  # before Reflex's SPA fallback sees /gallery/ and the like
     api.add_middleware(RateLimitMiddleware)
     # before anything reads a body

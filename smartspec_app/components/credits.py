@@ -71,9 +71,7 @@ def credits_card() -> rx.Component:
             ),
             rx.text("All time: ", s.kie_spent, " on kie.ai, ", s.sandbox_spent, " in the sandbox.", size="1", color_scheme="gray"),
             ledger_table(CreditsState.ledger, "credits-ledger"),
-            pager(
-                CreditsState.ledger_page, CreditsState.ledger_pages, CreditsState.ledger_total, "entries", CreditsState.go_to_ledger_page
-            ),
+            pager(CreditsState.ledger_page, CreditsState.ledger_pages, CreditsState.ledger_total, "entry", CreditsState.go_to_ledger_page),
             spacing="3",
             width="100%",
         ),

@@ -6,6 +6,7 @@ import reflex as rx
 
 from smartspec_app.components.brand_icons import FACEBOOK_LOGO, X_LOGO, brand_icon
 from smartspec_app.components.moderation_notice import card_notice
+from smartspec_app.components.wording import counted
 from smartspec_app.services.pictures import CARD_SIZES, ITEM_SIZES
 from smartspec_app.services.seo import EAGER_CARDS
 from smartspec_app.state.gallery import REMOVE_SEO_BLOCK, GalleryCard, GalleryState
@@ -145,7 +146,7 @@ def search_summary() -> rx.Component:
         GalleryState.search_text != "",
         rx.hstack(
             rx.text(
-                GalleryState.total.to_string() + " result" + rx.cond(GalleryState.total == 1, "", "s") + " for “",
+                counted(GalleryState.total, "result") + " for “",
                 rx.text.strong(GalleryState.search_text),
                 "”",
                 size="2",

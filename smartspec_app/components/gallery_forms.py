@@ -1,4 +1,4 @@
-"""The gallery's forms: "Share to gallery" on a completed task, and the author's edit dialog."""
+"""The gallery's forms: "Share to gallery" on every completed task, and the author's edit dialog."""
 
 from __future__ import annotations
 
@@ -32,12 +32,16 @@ def _visibility_select(value: rx.Var[str] | str, element_id: str) -> rx.Componen
     return rx.select(list(GalleryVisibility.ALL), name="visibility", default_value=value, id=element_id, width="100%")
 
 
-def share_button(task_id: rx.Var[str], prompt: rx.Var[str]) -> rx.Component:
+def share_button(task_id: rx.Var[str], prompt: rx.Var[str], element_id: str = "", size: str = "2") -> rx.Component:
+    """Opens `share_dialog` (once on the page) for one completed task."""
     return rx.button(
-        rx.icon("share_2", size=16),
+        rx.icon("share_2", size=16 if size == "2" else 14),
         "Share to gallery",
-        id="share-to-gallery",
+        id=element_id or None,
+        class_name="share-to-gallery",
         variant="soft",
+        size=size,
+        title="Publish this result to the gallery",
         on_click=GalleryShareState.open_share(task_id, prompt),
     )
 

@@ -1,10 +1,11 @@
-"""A task's live progress and result, and the "My generations" list."""
+"""A task's live progress and result, and the "My generations" list; a completed task can be shared from
+either (pages put the one `share_dialog` beside them)."""
 
 from __future__ import annotations
 
 import reflex as rx
 
-from smartspec_app.components.gallery_forms import share_button, share_dialog
+from smartspec_app.components.gallery_forms import share_button
 from smartspec_app.state.generation import GenerationState, TaskView
 
 STATUS_COLORS = {"pending": "gray", "running": "blue", "completed": "green", "failed": "red", "cancelled": "gray"}
@@ -90,13 +91,12 @@ def current_task_panel() -> rx.Component:
                 ),
                 rx.text(task.prompt, size="2", color_scheme="gray", trim="end"),
                 rx.hstack(
-                    rx.cond(task.status == "completed", share_button(task.id, task.prompt)),
+                    rx.cond(task.status == "completed", share_button(task.id, task.prompt, "share-to-gallery")),
                     reuse_link(task, "reuse-current"),
                     rx.cond(~task.active, run_again_button(GenerationState.run_again(task.id), "run-again-current")),
                     wrap="wrap",
                     spacing="2",
                 ),
-                share_dialog(),
                 spacing="3",
                 width="100%",
             ),
@@ -162,6 +162,7 @@ def task_row(
             rx.cond(task.active, rx.progress(value=task.progress, max=100, width="12em")),
             rx.cond(task.error_message != "", rx.text(task.error_message, size="1", color_scheme="red")),
             rx.hstack(
+                rx.cond(task.status == "completed", share_button(task.id, task.prompt, size="1")),
                 reuse_link(task),
                 rx.cond(~task.active, run_again_button(on_run_again.stop_propagation)),
                 spacing="2",

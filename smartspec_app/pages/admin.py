@@ -20,7 +20,7 @@ def provider_card() -> rx.Component:
                 rx.cond(
                     AdminState.balance_error != "",
                     rx.text(AdminState.balance_error, color_scheme="red", id="balance-error"),
-                    rx.text.strong(AdminState.balance, " credits", id="balance"),
+                    rx.text.strong(AdminState.balance, id="balance"),
                 ),
                 rx.button("Test the key", size="1", variant="soft", on_click=AdminState.test_key, id="test-key"),
                 align="center",

@@ -38,7 +38,7 @@ def _log() -> rx.Component:
             AuditState.audit_page,
             AuditState.audit_pages,
             AuditState.audit_total,
-            "entries",
+            "entry",
             AuditState.go_to_audit_page,
             labels=("Newer", "Older"),
         ),

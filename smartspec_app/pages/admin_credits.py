@@ -44,7 +44,7 @@ def _accounts() -> rx.Component:
             width="100%",
             id="credit-accounts",
         ),
-        pager(state.accounts_page, state.accounts_pages, state.accounts_total, "users", state.go_to_accounts_page),
+        pager(state.accounts_page, state.accounts_pages, state.accounts_total, "user", state.go_to_accounts_page),
         width="100%",
         spacing="3",
     )
@@ -103,7 +103,7 @@ def _ledger() -> rx.Component:
             align="center",
         ),
         ledger_table(state.entries, "admin-ledger", with_user=True),
-        pager(state.entries_page, state.entries_pages, state.entries_total, "entries", state.go_to_entries_page, labels=("Newer", "Older")),
+        pager(state.entries_page, state.entries_pages, state.entries_total, "entry", state.go_to_entries_page, labels=("Newer", "Older")),
         width="100%",
         spacing="3",
     )

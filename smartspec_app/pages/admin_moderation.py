@@ -7,6 +7,7 @@ import reflex as rx
 from smartspec_app.components.admin_nav import admin_nav, denied_callout
 from smartspec_app.components.nav import page_frame
 from smartspec_app.components.pager import pager
+from smartspec_app.components.wording import counted
 from smartspec_app.state.moderation import ModerationState, QueueRow, ReportRow, ScoreRow
 
 STATUS_COLORS = {"pending": "amber", "approved": "green", "rejected": "red"}
@@ -26,7 +27,7 @@ def _flags(row: rx.Var) -> rx.Component:
         rx.cond(row.flagged, rx.badge("flagged", color_scheme="red", variant="soft")),
         rx.cond(row.is_nsfw, rx.badge("NSFW", color_scheme="red")),
         rx.cond(row.is_featured, rx.badge("featured", color_scheme="violet")),
-        rx.cond(row.reports_count > 0, rx.badge(row.reports_count.to_string() + " reports", color_scheme="orange")),
+        rx.cond(row.reports_count > 0, rx.badge(counted(row.reports_count, "report"), color_scheme="orange")),
         spacing="1",
         wrap="wrap",
     )
@@ -165,7 +166,7 @@ def _table() -> rx.Component:
 
 
 def _pager() -> rx.Component:
-    return pager(ModerationState.page, ModerationState.pages, ModerationState.total, "items", ModerationState.go_to_page)
+    return pager(ModerationState.page, ModerationState.pages, ModerationState.total, "item", ModerationState.go_to_page)
 
 
 def _score_row(score: rx.Var[ScoreRow]) -> rx.Component:

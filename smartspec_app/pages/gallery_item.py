@@ -9,6 +9,7 @@ from smartspec_app.components.gallery_forms import delete_dialog, edit_dialog
 from smartspec_app.components.moderation_notice import moderation_panel
 from smartspec_app.components.nav import page_frame
 from smartspec_app.components.report_dialog import report_dialog
+from smartspec_app.components.wording import counted
 from smartspec_app.state.gallery_item import GalleryItemState
 
 
@@ -44,7 +45,7 @@ def _details() -> rx.Component:
         ),
         rx.hstack(
             like_button(),
-            rx.text(item.views_count.to_string() + " views", size="2", color_scheme="gray", id="view-count"),
+            rx.text(counted(item.views_count, "view"), size="2", color_scheme="gray", id="view-count"),
             rx.spacer(),
             rx.link(rx.button(rx.icon("sparkles", size=16), "Generate similar"), href=GalleryItemState.generate_similar_url, id="similar"),
             width="100%",

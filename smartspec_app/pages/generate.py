@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from smartspec_app.components.forms import form_error, param_input
+from smartspec_app.components.gallery_forms import share_dialog
 from smartspec_app.components.nav import page_frame
 from smartspec_app.components.tasks import current_task_panel, task_history
 from smartspec_app.state.generation import GenerationState
@@ -93,6 +94,11 @@ def generation_form() -> rx.Component:
                     size="3",
                     on_click=GenerationState.generate,
                     loading=GenerationState.submitting,
+                    disabled=GenerationState.generate_blocked != "",
+                ),
+                rx.cond(
+                    GenerationState.generate_blocked != "",
+                    rx.text(GenerationState.generate_blocked, size="2", color_scheme="red", id="generate-blocked", role="status"),
                 ),
                 rx.link(
                     rx.text(
@@ -123,4 +129,5 @@ def generate_page() -> rx.Component:
         generation_form(),
         current_task_panel(),
         task_history(),
+        share_dialog(),  # "Share to gallery" of the current task and of every completed row
     )

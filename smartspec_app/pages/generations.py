@@ -1,10 +1,12 @@
-"""/generations: the user's whole history, filtered and paged, with "Reuse settings" and "Run again"."""
+"""/generations: the user's whole history, filtered and paged, with "Share to gallery" (completed ones),
+"Reuse settings" and "Run again"."""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from smartspec_app.components.forms import form_error
+from smartspec_app.components.gallery_forms import share_dialog
 from smartspec_app.components.nav import page_frame
 from smartspec_app.components.pager import pager
 from smartspec_app.components.tasks import task_row
@@ -108,10 +110,11 @@ def generations_page() -> rx.Component:
             HistoryState.tasks.length() > 0,
             rx.vstack(
                 rx.vstack(rx.foreach(HistoryState.tasks, _row), width="100%", spacing="1", id="history-list"),
-                pager(HistoryState.page, HistoryState.pages, HistoryState.total, "generations", HistoryState.go_to_page),
+                pager(HistoryState.page, HistoryState.pages, HistoryState.total, "generation", HistoryState.go_to_page),
                 width="100%",
                 spacing="3",
             ),
             _empty(),
         ),
+        share_dialog(),  # "Share to gallery" of any completed row
     )

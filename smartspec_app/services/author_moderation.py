@@ -21,6 +21,7 @@ from smartspec_app.models import GalleryItem, GalleryReport, User, utcnow
 from smartspec_app.services import gallery, moderation, reports
 from smartspec_app.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from smartspec_app.services.nsfw import EXPLICIT_LABELS
+from smartspec_app.services.wording import counted
 
 MAX_NOTE = 1000
 LABEL_WORDS = {
@@ -86,6 +87,22 @@ HEADLINES = {
 REVIEWABLE = frozenset({"rejected", "nsfw", "flagged", "reported"})
 
 
+MEDIA_WORDS = {"image": "picture", "video": "video"}  # what the nudity detector scans (services/nsfw.py)
+
+
+def waiting_reason(item: GalleryItem) -> str:
+    """Why an item waits for a person, in the words of its media: audio is never scanned (there is no
+    picture to look at), pictures and videos are, unless no detector is installed or the scan failed."""
+    media = MEDIA_WORDS.get(item.media_type)
+    if media is None:
+        return "Audio is not scanned automatically: a moderator listens to it before it is public."
+    if item.nsfw_checked_at:
+        return "New items are reviewed before they are public."
+    if item.nsfw_detector and item.nsfw_detector.startswith("none"):
+        return f"Every {media} is checked by a person before it is public."
+    return f"The {media} could not be scanned automatically, so a moderator looks at it first."
+
+
 def explain(item: GalleryItem, threshold: float, report_reasons: Sequence[str] = ()) -> ModerationNotice:
     """The notice for `item` (`report_reasons`: the reason codes of its open reports, see services.reports)."""
     state = _state(item)
@@ -98,11 +115,9 @@ def explain(item: GalleryItem, threshold: float, report_reasons: Sequence[str] =
     elif state == "reported":
         kinds = sorted({reports.REASONS.get(code, code) for code in report_reasons})
         why = f": {'; '.join(kinds)}" if kinds else ""
-        reason = f"{item.reports_count} open report{'s' if item.reports_count != 1 else ''} from viewers{why}."
-    elif state == "waiting" and item.nsfw_detector and item.nsfw_detector.startswith("none"):
-        reason = "Every picture is checked by a person before it is public."
+        reason = f"{counted(item.reports_count, 'open report')} from viewers{why}."
     elif state == "waiting":
-        reason = "New items are reviewed before they are public." if item.nsfw_checked_at else "It could not be scanned automatically."
+        reason = waiting_reason(item)
     else:
         reason = item.moderation_reason or ""
     return ModerationNotice(

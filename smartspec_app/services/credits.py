@@ -36,6 +36,7 @@ from sqlmodel import Session, col, select
 
 from smartspec_app.models import CreditAccount, CreditLedgerEntry, GenerationTask, TaskStatus, User, utcnow
 from smartspec_app.services.errors import Conflict, InsufficientCredits, NotFound, PermissionDenied, ValidationError
+from smartspec_app.services.wording import credits_text
 from smartspec_app.settings import get_settings
 
 MAX_AMOUNT = 1_000_000_000  # credits, for an adjustment or a quota
@@ -139,6 +140,16 @@ def summary(session: Session, user_id: int) -> CreditSummary:
     )
 
 
+def shortfall(price: float, balance: float, month_left: float | None) -> str:
+    """Why a generation priced `price` would be refused now, in a few words ("" when it would not): shown
+    beside the disabled Generate button. `hold` makes the same check, and has the last word, when one is sent."""
+    if units(price) > units(balance):
+        return f"Needs {credits_text(price)}; you have {balance:,.2f}"
+    if month_left is not None and units(price) > units(month_left):
+        return f"This month's quota has {credits_text(month_left)} left"
+    return ""
+
+
 # --- a task's charge ---------------------------------------------------------------------------
 
 
@@ -172,7 +183,7 @@ def _refuse(account: CreditAccount, amount: int, month: str, default: int | None
     details = {"price": price, "balance": balance}
     if account.balance < amount:
         raise InsufficientCredits(
-            f"This generation costs {price:,.2f} credits and your balance is {balance:,.2f}. "
+            f"This generation costs {credits_text(price)} and your balance is {balance:,.2f}. "
             "Pick cheaper settings, or ask an admin for more credits.",
             details=details,
         )
@@ -180,7 +191,7 @@ def _refuse(account: CreditAccount, amount: int, month: str, default: int | None
     spent = account.period_spent if account.period == month else 0
     left = credits_of(max(0, (quota or 0) - spent))
     raise InsufficientCredits(
-        f"This generation costs {price:,.2f} credits and only {left:,.2f} of your monthly quota of "
+        f"This generation costs {credits_text(price)} and only {left:,.2f} of your monthly quota of "
         f"{credits_of(quota):,.2f} is left for {month}. It renews on the 1st (UTC), or an admin can raise it.",
         details={**details, "monthly_quota": credits_of(quota), "month_left": left},
     )

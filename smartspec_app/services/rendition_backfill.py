@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from smartspec_app.models import GalleryItem
 from smartspec_app.services import gallery, pictures
 from smartspec_app.services.storage import Storage
+from smartspec_app.services.wording import counted
 
 
 @dataclass
@@ -66,4 +67,4 @@ def _backfill_item(session: Session, storage: Storage, item: GalleryItem, report
     session.add(item)
     report.made += 1
     report.renditions += len(keys)
-    return f"{len(keys)} renditions ({', '.join(f'{w}w' for w in picture.widths)})"
+    return f"{counted(len(keys), 'rendition')} ({', '.join(f'{w}w' for w in picture.widths)})"

@@ -32,6 +32,7 @@ from smartspec_app.services.gallery import CATEGORIES, GalleryEntry, media_is_pu
 from smartspec_app.services.pictures import CARD_SIZES, ITEM_SIZES, ShownPicture
 from smartspec_app.services.storage import Storage, refresh_url
 from smartspec_app.services.text_rules import without_bidi
+from smartspec_app.services.wording import counted
 
 SITE_NAME = "SmartSpec Pro"
 DESCRIPTION_LIMIT = 160
@@ -389,7 +390,7 @@ def _card_html(entry: GalleryEntry, picture: ShownPicture | None, urls: SiteUrls
         f'<li><a href="{escape(urls.item(item.slug))}">{image}<span class="title" dir="auto">{escape(item.title)}</span></a>'
         f"{escape(item.media_type)} by "
         f'<a href="{escape(urls.user(entry.author))}" dir="auto">{escape(entry.author)}</a>'
-        f" · {item.likes_count} likes · {item.views_count} views</li>"
+        f" · {counted(item.likes_count, 'like')} · {counted(item.views_count, 'view')}</li>"
     )
 
 
@@ -433,6 +434,22 @@ def not_found_seo(canonical_url: str, urls: SiteUrls | None = None) -> PageSeo:
         canonical_url=canonical_url,
         robots="noindex, nofollow",
         body_html=_block("<h1>Not found</h1><p>This gallery page does not exist or is not public.</p>", urls),
+    )
+
+
+def missing_page_seo(canonical_url: str, urls: SiteUrls | None = None) -> PageSeo:
+    """Any other path no page has (api/not_found.py): the navigation, and the way home."""
+    home, gallery = (urls.absolute("/"), urls.gallery()) if urls is not None else ("/", "/gallery")
+    return PageSeo(
+        title=f"Page not found · {SITE_NAME}",
+        description="There is no page at this address.",
+        canonical_url=canonical_url,
+        robots="noindex, nofollow",
+        body_html=_block(
+            "<h1>Page not found</h1><p>There is no page at this address: it may have moved, or the link has a typo.</p>"
+            f'<p><a href="{escape(home)}">Back to the home page</a> · <a href="{escape(gallery)}">Browse the gallery</a></p>',
+            urls,
+        ),
     )
 
 

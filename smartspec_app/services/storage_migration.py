@@ -14,6 +14,7 @@ from sqlmodel import Session, col, or_, select
 
 from smartspec_app.models import GalleryItem, GenerationTask
 from smartspec_app.services.storage import Storage, content_type_for
+from smartspec_app.services.wording import counted
 
 Report = Callable[[str], None]
 
@@ -26,7 +27,7 @@ class CopyResult:
     failed: dict[str, str] = field(default_factory=dict)  # key → error
 
     def summary(self) -> str:
-        text = f"copied {self.copied} object(s) ({_megabytes(self.copied_bytes)}), skipped {self.skipped} already in place"
+        text = f"copied {counted(self.copied, 'object')} ({_megabytes(self.copied_bytes)}), skipped {self.skipped} already in place"
         return text + (f", {len(self.failed)} failed" if self.failed else "")
 
 
@@ -41,7 +42,7 @@ def copy_all(source: Storage, target: Storage, *, report: Report = print) -> Cop
     objects = list(source.list_objects())
     present = dict(target.list_objects())
     total = sum(size for _key, size in objects)
-    report(f"{len(objects)} object(s), {_megabytes(total)} to check; {len(present)} already in the target")
+    report(f"{counted(len(objects), 'object')}, {_megabytes(total)} to check; {len(present)} already in the target")
     result = CopyResult()
     for number, (key, size) in enumerate(objects, start=1):
         if present.get(key) == size:
@@ -66,8 +67,8 @@ class RewriteResult:
     left_alone: set[str] = field(default_factory=set)  # URLs whose object the target does not hold
 
     def summary(self) -> str:
-        text = f"rewrote URLs of {self.tasks} generation task(s) and {self.gallery_items} gallery item(s)"
-        return text + (f"; left {len(self.left_alone)} URL(s) whose object is not in the target" if self.left_alone else "")
+        text = f"rewrote URLs of {counted(self.tasks, 'generation task')} and {counted(self.gallery_items, 'gallery item')}"
+        return text + (f"; left {counted(len(self.left_alone), 'URL')} whose object is not in the target" if self.left_alone else "")
 
 
 class _Rewriter:

@@ -39,6 +39,7 @@ from sqlalchemy.sql.elements import BinaryExpression, BindParameter
 from sqlalchemy.sql.schema import Column
 
 from smartspec_app.models import GenerationTask
+from smartspec_app.services.wording import counted
 from smartspec_app.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -279,7 +280,7 @@ def _after_transaction_end(session: Session, transaction: SessionTransaction) ->
         get_broadcaster().publish(snapshots)
     except Exception:  # never fail a committed write over its announcement: watchers re-read
         count = len(changed) + len(deleted)
-        log.warning("could not publish %d task change(s); open pages catch up at their next re-read", count, exc_info=True)
+        log.warning("could not publish %s; open pages catch up at their next re-read", counted(count, "task change"), exc_info=True)
 
 
 @event.listens_for(Session, "after_rollback")

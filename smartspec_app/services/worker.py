@@ -33,6 +33,7 @@ from smartspec_app.services.downloads import UrlPolicy
 from smartspec_app.services.errors import ProviderError, ServiceUnavailable
 from smartspec_app.services.providers.kie import KieProvider
 from smartspec_app.services.storage import get_storage
+from smartspec_app.services.wording import counted
 from smartspec_app.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ def adopt_list_queue(storage) -> int:
                 if scored:
                     pipe.zadd(key, scored)
                 pipe.execute()
-                log.info("moved %d queued task(s) from the old list queue into the priority queue", len(items))
+                log.info("moved %s from the old list queue into the priority queue", counted(len(items), "queued task"))
                 return len(items)
             except redis_errors.WatchError:
                 continue
@@ -194,7 +195,7 @@ def recover() -> int:
     for task_id in due:
         advance(task_id)
     if due:
-        log.info("re-enqueued %d generation task(s) left behind", len(due))
+        log.info("re-enqueued %s left behind", counted(len(due), "generation task"))
     return len(due)
 
 

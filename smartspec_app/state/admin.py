@@ -8,6 +8,7 @@ from smartspec_app.models import User
 from smartspec_app.services import keys, worker
 from smartspec_app.services.db import session_scope
 from smartspec_app.services.errors import SmartSpecError
+from smartspec_app.services.wording import credits_text
 from smartspec_app.settings import get_settings
 from smartspec_app.state.auth import AuthState
 
@@ -15,7 +16,7 @@ from smartspec_app.state.auth import AuthState
 class AdminState(AuthState):
     operator_key_hint: str = ""
     key_source: str = ""
-    balance: str = ""
+    balance: str = ""  # the operator's kie.ai credits in words, "1,234.50 credits"
     balance_error: str = ""
     key_usage: dict[str, int] = {}
     admin_error: str = ""
@@ -55,14 +56,14 @@ class AdminState(AuthState):
         except SmartSpecError as exc:
             self.balance, self.balance_error = "", exc.message
             return
-        self.balance, self.balance_error = f"{credits:,.2f}", ""
+        self.balance, self.balance_error = credits_text(credits), ""
 
     @rx.event
     async def test_key(self):
         if self._admin() is None:
             return
         await self._load_balance()
-        self.admin_notice = "" if self.balance_error else f"The key works: {self.balance} credits left."
+        self.admin_notice = "" if self.balance_error else f"The key works: {self.balance} left."
 
     @rx.event
     async def save_operator_key(self, form: dict):

@@ -13,6 +13,7 @@ from smartspec_app.models import User
 from smartspec_app.services import credits
 from smartspec_app.services.db import session_scope
 from smartspec_app.services.errors import SmartSpecError
+from smartspec_app.services.wording import noun_for
 from smartspec_app.state.admin import AdminState
 from smartspec_app.state.auth import AuthState
 
@@ -253,7 +254,7 @@ class AdminCreditsState(AdminState):
             self.credits_error, self.credits_field = exc.message, exc.field or ""
             return
         self._load(admin)
-        return rx.toast.success(f"{self.selected_username}: {change:+,.2f} credits")
+        return rx.toast.success(f"{self.selected_username}: {change:+,.2f} {noun_for(abs(change), 'credit')}")
 
     @rx.event
     def set_quota(self, form: dict):

@@ -26,6 +26,7 @@ from smartspec_app.services.db import session_scope
 from smartspec_app.services.errors import SmartSpecError
 from smartspec_app.services.storage import get_storage, refresh_url
 from smartspec_app.services.task_events import TaskSnapshot
+from smartspec_app.services.wording import credits_text
 from smartspec_app.settings import get_settings
 from smartspec_app.state.auth import AuthState
 
@@ -69,12 +70,12 @@ class TaskView:
 def charge_words(task: GenerationTask | TaskSnapshot) -> str:
     """The task's charge as the user sees it (services/credits.py)."""
     if task.status == TaskStatus.COMPLETED:
-        return f"{task.credits_used:,.2f} credits" if task.credits_used else ""
+        return credits_text(task.credits_used) if task.credits_used else ""
     if not task.credits_held:
         return ""
     if task.status in TaskStatus.ACTIVE:
-        return f"{task.credits_held:,.2f} credits held"
-    return f"{task.credits_held:,.2f} credits refunded"
+        return f"{credits_text(task.credits_held)} held"
+    return f"{credits_text(task.credits_held)} refunded"
 
 
 def _model_name(model_id: str) -> str:
@@ -125,6 +126,11 @@ def _views_for_token(token: str) -> list[TaskView] | None:
     """None when the token no longer belongs to a signed-in user."""
     user_id = _user_id_for_token(token)
     return None if user_id is None else recent_task_views(user_id)
+
+
+def _credit_summary(user_id: int) -> credits.CreditSummary:
+    with session_scope() as session:
+        return credits.summary(session, user_id)
 
 
 def _resync_seconds() -> float:
@@ -208,18 +214,28 @@ class GenerationState(AuthState):
 
     @rx.var
     def price_label(self) -> str:
-        return "" if self.price < 0 else f"{self.price:,.2f} credits".replace(".00 ", " ")
+        return "" if self.price < 0 else credits_text(self.price, short=True)
 
     @rx.var
     def balance_label(self) -> str:
         quota = "" if self.month_left < 0 else f" · {self.month_left:,.2f} left this month"
-        return f"Balance: {self.credit_balance:,.2f} credits{quota}"
+        return f"Balance: {credits_text(self.credit_balance)}{quota}"
+
+    @rx.var
+    def generate_blocked(self) -> str:
+        """Why Generate is disabled: the price is over the balance or this month's quota ("" when it is not,
+        or while the parameters are invalid: Generate then says what is wrong)."""
+        if self.price < 0:
+            return ""
+        return credits.shortfall(self.price, self.credit_balance, self.month_left if self.month_left >= 0 else None)
 
     def _load_credits(self, user_id: int) -> None:
-        with session_scope() as session:
-            summary = credits.summary(session, user_id)
-        self.credit_balance = summary.balance
-        self.month_left = summary.month_left if summary.month_left is not None else -1.0
+        self._show_credits(_credit_summary(user_id))
+
+    def _show_credits(self, summary: credits.CreditSummary) -> None:
+        month_left = summary.month_left if summary.month_left is not None else -1.0
+        if (self.credit_balance, self.month_left) != (summary.balance, month_left):  # unchanged: nothing to send
+            self.credit_balance, self.month_left = summary.balance, month_left
 
     @rx.var
     def model_description(self) -> str:
@@ -462,6 +478,7 @@ class GenerationState(AuthState):
             # Subscribed first, then read: a change committed in between is in the inbox.
             views: list[TaskView] | None = await asyncio.to_thread(recent_task_views, user_id)
             changes: list[TaskSnapshot] = []
+            followed = False
             while True:
                 async with self:
                     if self._watcher != me:
@@ -471,7 +488,8 @@ class GenerationState(AuthState):
                     if changes:
                         self._apply(changes)
                     if not self._watching_anything():
-                        return
+                        break
+                    followed = True
                 batch = await inbox.next(_resync_seconds())
                 views, changes = None, []
                 if batch is None or batch.resync:  # nothing for a while, or messages may have been lost
@@ -480,3 +498,11 @@ class GenerationState(AuthState):
                         return
                 else:
                     changes = batch.changes
+        if not followed:
+            return
+        # every followed task has ended: a refund (failed, cancelled) or a settled price changed the balance,
+        # and with it what Generate allows
+        summary = await asyncio.to_thread(_credit_summary, user_id)
+        async with self:
+            if self._watcher == me:
+                self._show_credits(summary)

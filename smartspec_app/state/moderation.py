@@ -16,6 +16,7 @@ from smartspec_app.services.errors import SmartSpecError
 from smartspec_app.services.moderation import AuditEntry
 from smartspec_app.services.nsfw import EXPLICIT_LABELS
 from smartspec_app.services.storage import get_storage
+from smartspec_app.services.wording import counted
 from smartspec_app.state.admin import AdminState
 
 PAGE_SIZE = 24
@@ -317,7 +318,7 @@ class ModerationState(AdminState):
             self.error, self.notice = exc.message, ""
             return rx.toast.error(exc.message)
         done = len(result.done)
-        self.notice = f"{done} item{'s' if done != 1 else ''} {DONE_WORDS.get(action, action)}."
+        self.notice = f"{counted(done, 'item')} {DONE_WORDS.get(action, action)}."
         self.error = "; ".join(f"{i[:8]}…: {why}" for i, why in result.failed.items())
         self.reason, self.selected = "", []
         self._load()

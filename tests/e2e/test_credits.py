@@ -77,3 +77,52 @@ def test_an_admin_adjusts_a_balance_with_a_reason(live_app: LiveApp, page: Page)
     page.click("#adjust-submit")
     expect(page.locator("#credit-accounts .account-row")).to_contain_text("650.00")
     expect(page.locator("#admin-ledger .ledger-row").first).to_contain_text("Beta tester (by " + username + ")")
+
+
+SET_CREDITS = """
+import sys
+from sqlalchemy import update
+from sqlmodel import select
+from smartspec_app.models import CreditAccount, User
+from smartspec_app.services import credits
+from smartspec_app.services.db import session_scope
+email, balance, quota = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+with session_scope() as session:
+    user = session.exec(select(User).where(User.email == email)).one()
+    credits.ensure_account(session, user.id)
+    values = {"balance": balance, "monthly_quota": quota if quota >= 0 else None}
+    session.exec(update(CreditAccount).where(CreditAccount.user_id == user.id).values(**values))
+"""
+
+
+def test_generate_is_disabled_with_the_reason_when_the_price_is_over_the_balance_or_the_quota(live_app: LiveApp, page: Page) -> None:
+    email = sign_up(page, live_app)
+    button, reason = page.locator("#generate-button"), page.locator("#generate-blocked")
+    expect(button).to_be_enabled()
+    expect(reason).to_have_count(0)
+
+    live_app.run_python(SET_CREDITS, email, "300", "-1")  # 3.00 credits (hundredths), no quota
+    page.reload()
+    expect(page.locator("#generate-price")).to_have_text("· 18 credits")
+    expect(button).to_be_disabled()
+    expect(reason).to_have_text("Needs 18.00 credits; you have 3.00")
+
+    live_app.run_python(SET_CREDITS, email, "50000", "200")  # a balance of 500.00, 2.00 left of the month's quota
+    page.reload()
+    expect(button).to_be_disabled()
+    expect(reason).to_have_text("This month's quota has 2.00 credits left")
+
+    live_app.run_python(SET_CREDITS, email, "2000", "-1")  # 20.00: enough for 1K (18), not for 4K (24)
+    page.reload()
+    expect(button).to_be_enabled()
+    page.click("#param-resolution button")
+    page.get_by_role("option", name="4K", exact=True).click()
+    expect(button).to_be_disabled()  # follows the parameters, before any click
+    expect(reason).to_have_text("Needs 24.00 credits; you have 20.00")
+    page.click("#param-resolution button")
+    page.get_by_role("option", name="1K", exact=True).click()
+    expect(button).to_be_enabled()
+    expect(reason).to_have_count(0)
+    expect(reason).to_have_count(0)
+    user_id = db_count(live_app, "SELECT id FROM users WHERE email = ?", email)
+    assert db_count(live_app, "SELECT count(*) FROM generation_tasks WHERE user_id = ?", user_id) == 0

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
-from smartspec_app.models import GalleryItem, ModerationAction, User
+from smartspec_app.models import GalleryItem, ModerationAction, User, utcnow
 from smartspec_app.services import author_moderation, moderation, reports
 from smartspec_app.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from smartspec_app.services.storage import LocalStorage
@@ -141,3 +141,41 @@ def test_who_may_ask_and_for_what(session: Session, storage: LocalStorage) -> No
     assert long_note.value.field == "note"
     session.rollback()
     assert session.get(GalleryItem, rejected.id).review_requested_at is None  # nothing was written
+
+
+@pytest.mark.parametrize(
+    ("media_type", "detector", "checked", "reason"),
+    [
+        ("audio", "nudenet", False, "Audio is not scanned automatically: a moderator listens to it before it is public."),
+        ("audio", "none", False, "Audio is not scanned automatically: a moderator listens to it before it is public."),
+        ("image", "nudenet", True, "New items are reviewed before they are public."),
+        ("image", "none", False, "Every picture is checked by a person before it is public."),
+        ("video", "none", False, "Every video is checked by a person before it is public."),
+        ("image", "nudenet (error)", False, "The picture could not be scanned automatically, so a moderator looks at it first."),
+        ("video", "nudenet (error)", False, "The video could not be scanned automatically, so a moderator looks at it first."),
+    ],
+)
+def test_a_waiting_item_is_explained_in_the_words_of_its_media(media_type: str, detector: str, checked: bool, reason: str) -> None:
+    item = GalleryItem(
+        id="x",
+        user_id=1,
+        slug="x",
+        title="x",
+        media_type=media_type,
+        media_url="/media/x",
+        moderation_status=moderation.PENDING,
+        nsfw_detector=detector,
+        nsfw_checked_at=utcnow() if checked else None,
+    )
+    notice = author_moderation.explain(item, THRESHOLD)
+    assert (notice.state, notice.reason) == ("waiting", reason)
+
+
+def test_a_waiting_audio_item_after_a_re_review_request_says_audio_is_not_scanned(session: Session, storage: LocalStorage) -> None:
+    author, admin = make_user(session), make_admin(session)
+    voice = shared_item(session, storage, author, "Night ferry greeting", task_type="speech")
+    moderation.reject(session, admin, voice.id, "Too quiet to judge")
+    answer = author_moderation.request_review(session, author, voice.id, "", THRESHOLD)
+    assert answer.state == "waiting" and answer.reason.startswith("Audio is not scanned automatically")
+    one = author_moderation.explain(GalleryItem(id="y", user_id=1, slug="y", title="y", media_type="image", reports_count=1), THRESHOLD)
+    assert one.reason == "1 open report from viewers."

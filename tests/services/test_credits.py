@@ -210,3 +210,20 @@ def test_a_sign_up_grant_of_zero_gives_nothing(session: Session, engine, setting
     assert session.exec(select(CreditLedgerEntry).where(CreditLedgerEntry.user_id == user.id)).all() == []
     with pytest.raises(InsufficientCredits):
         start(engine, user)
+
+
+@pytest.mark.parametrize(
+    ("price", "balance", "month_left", "reason"),
+    [
+        (18.0, 500.0, None, ""),
+        (18.0, 18.0, 18.0, ""),
+        (18.0, 3.0, None, "Needs 18.00 credits; you have 3.00"),
+        (1.0, 0.5, None, "Needs 1.00 credit; you have 0.50"),
+        (18.0, 3.0, 2.0, "Needs 18.00 credits; you have 3.00"),  # the balance first: the quota would not help
+        (18.0, 500.0, 2.0, "This month's quota has 2.00 credits left"),
+        (18.0, 500.0, 1.0, "This month's quota has 1.00 credit left"),
+        (0.1 + 0.2, 0.3, None, ""),  # compared in hundredths, as `hold` does
+    ],
+)
+def test_shortfall_says_why_generate_is_disabled(price: float, balance: float, month_left: float | None, reason: str) -> None:
+    assert credits.shortfall(price, balance, month_left) == reason

@@ -133,6 +133,6 @@ def test_the_make_renditions_command(app_env: Path, session: Session, capsys: py
     session.exec(update(GalleryItem).values(picture_width=None))
     session.commit()
     assert cli.main(["make-renditions"]) == 0
-    assert "made 2 WebP renditions for 1 gallery items" in capsys.readouterr().out  # 320 and 400 wide
+    assert "made 2 WebP renditions for 1 gallery item" in capsys.readouterr().out  # 320 and 400 wide
     session.expire_all()
     assert session.get(GalleryItem, item.id).picture_width == 400

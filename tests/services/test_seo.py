@@ -282,3 +282,20 @@ def test_json_ld_text_drops_bidi_controls() -> None:
     import json
 
     assert json.loads(seo.json_ld_text({"name": "a\u202eb\u2066c\u200fd"})) == {"name": "abcd"}
+
+
+def test_listing_cards_count_in_words(session: Session, storage: LocalStorage, urls: seo.SiteUrls) -> None:
+    one = entry_for(session, storage, title="One of each", likes=1, views=1)
+    many = entry_for(session, storage, title="Popular", likes=0, views=12)
+    page = seo.listing_seo(heading="All", description="All.", canonical_url=urls.gallery(), entries=[one, many], urls=urls)
+    text = page_of(page).body_text
+    assert "1 like · 1 view" in text and "0 likes · 12 views" in text
+    assert "1 likes" not in text and "1 views" not in text
+
+
+def test_a_missing_page_has_a_title_the_navigation_and_the_way_home(urls: seo.SiteUrls) -> None:
+    parsed = page_of(seo.missing_page_seo(f"{BASE}/nope-page", urls))
+    assert parsed.title == "Page not found · SmartSpec Pro"
+    assert parsed.one("robots") == "noindex, nofollow"
+    assert {f"{BASE}/", f"{BASE}/generate", f"{BASE}/generations", f"{BASE}/gallery", f"{BASE}/sdk", f"{BASE}/login"} <= set(parsed.anchors)
+    assert "Page not found" in parsed.body_text and "Back to the home page" in parsed.body_text

@@ -134,3 +134,18 @@ def test_the_page_shows_outputs_through_signed_urls(signed_in: str, session: Ses
         query = parse_qs(parts.query)
         assert parts.path == f"/media/{key}"
         assert signer.verify(key, query["expires"][0], query["signature"][0])
+
+
+def test_generate_is_blocked_by_the_price_over_the_balance_or_the_months_quota() -> None:
+    state = fresh(GenerationState, "")
+    state.task_type, state.model_id = "image", "nano-banana-pro"
+    state._reset_params()  # the model's defaults: 1K
+    assert state.price == 18.0
+    state.credit_balance, state.month_left = 500.0, -1.0
+    assert state.generate_blocked == ""
+    state.credit_balance = 3.0
+    assert state.generate_blocked == "Needs 18.00 credits; you have 3.00"
+    state.credit_balance, state.month_left = 500.0, 2.0
+    assert state.generate_blocked == "This month's quota has 2.00 credits left"
+    state.month_left = 18.0
+    assert state.generate_blocked == ""  # exactly enough
