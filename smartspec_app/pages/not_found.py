@@ -24,5 +24,5 @@ def not_found_page() -> rx.Component:
             spacing="3",
             wrap="wrap",
         ),
-        rx.box(on_mount=rx.call_script(REMOVE_SEO_BLOCK), display="none"),  # the server-rendered page gives way
+        rx.box(on_mount=rx.run_script(REMOVE_SEO_BLOCK), display="none"),  # the server-rendered page gives way (no eval: CSP)
     )

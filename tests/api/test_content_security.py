@@ -51,3 +51,17 @@ def test_the_media_storage_is_allowed_for_pictures_and_media(data_dir: Path, mon
     for name in ("R2_ACCOUNT_ID", "R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY", "R2_BUCKET_NAME", "R2_PUBLIC_URL"):
         monkeypatch.delenv(name)
     reload_settings()
+
+
+def test_no_page_evaluates_a_string() -> None:
+    """`rx.call_script` runs its code with eval, which the pages' policy (no 'unsafe-eval') refuses,
+    and Reflex swallows the refusal without a console error: the page silently does nothing (the
+    not-found page's server-rendered block stayed over the live one). `rx.run_script` compiles in."""
+    package = Path(__file__).resolve().parents[2] / "smartspec_app"
+    callers = [
+        f"{path.relative_to(package.parent)}:{n}"
+        for path in sorted(package.rglob("*.py"))
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if "call_script(" in line and not line.lstrip().startswith("#")
+    ]
+    assert callers == []

@@ -45,7 +45,15 @@ class _BuildLock:
 
 
 class LiveApp:
-    """One app process with its own data directory; start, stop or kill it, start it again."""
+    """One app process with its own data directory; start, stop or kill it, start it again.
+
+    A full app (not backend-only) serves this checkout's .web/build from disk, and the build bakes its
+    own port into the websocket URL: an app started while another runs rebuilds it for itself. When it
+    stops, the build is made again for the app still running (the session's), whose pages would
+    otherwise dial a port nobody listens on."""
+
+    _serving: list[LiveApp] = []  # full apps running in this process, oldest first
+    _built_for: int | None = None  # the port .web/build was last built for
 
     def __init__(self, data_dir: Path, *, backend_only: bool = False, extra_env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
@@ -101,6 +109,7 @@ class LiveApp:
         output = done.stdout + done.stderr
         if done.returncode != 0:
             raise AssertionError(f"the frontend build failed:\n{output[-4000:]}")
+        LiveApp._built_for = self.port
         return output
 
     def start(self, timeout: float = 600) -> None:
@@ -117,6 +126,9 @@ class LiveApp:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self._wait_ready(timeout)
+        if not self.backend_only:
+            LiveApp._built_for = self.port
+            LiveApp._serving.append(self)
         with self.log_path.open("rb") as written:
             written.seek(log_start)
             self.startup_output = written.read().decode(errors="replace")
@@ -149,6 +161,13 @@ class LiveApp:
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> None:
         if self.process is None:
             return
+        self._stop(sig, timeout)
+        if self in LiveApp._serving:
+            LiveApp._serving.remove(self)
+            if LiveApp._built_for == self.port and LiveApp._serving:
+                LiveApp._serving[-1].export_frontend()
+
+    def _stop(self, sig: int, timeout: float) -> None:
         try:
             os.killpg(self.process.pid, sig)
             self.process.wait(timeout=timeout)
