@@ -14,6 +14,7 @@ from smartspec_app.api.media import MediaFiles
 from smartspec_app.api.not_found import NotFoundPages
 from smartspec_app.api.openapi import install_openapi
 from smartspec_app.api.origins import WebsocketOriginGuard
+from smartspec_app.api.page_paths import BarePagePaths
 from smartspec_app.api.rate_limits import RateLimitMiddleware
 from smartspec_app.api.security_headers import SecurityHeadersMiddleware
 from smartspec_app.services.media_signing import signer_from_settings
@@ -39,6 +40,7 @@ def build_api() -> FastAPI:
     api.add_middleware(ApiRouteFallback, router=api.router)
     api.add_middleware(NotFoundPages)  # Reflex's bare 404 shell → the styled not-found page, still a 404
     api.add_middleware(gallery_pages.CanonicalGalleryPaths)  # before Reflex's SPA fallback sees /gallery/ and the like
+    api.add_middleware(BarePagePaths, build_dir=settings.resolved_spa_build_dir)  # /generate served, /generate/ → 301 there
     api.add_middleware(RateLimitMiddleware)
     # before anything reads a body
     api.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes, prefixes=("/api/", sandbox.router.prefix + "/"))

@@ -18,7 +18,8 @@ built once per listing shape with bound parameters, and a page's rows come back 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from functools import cache
 
@@ -258,19 +259,35 @@ def iter_listed(session: Session, *, offset: int = 0, limit: int | None = None, 
 def iter_listed_rows(session: Session, *columns, offset: int = 0, limit: int | None = None, batch: int = 5000) -> Iterator[Row]:
     """Like `iter_listed`, but plain rows of (GalleryItem.id, *columns): no ORM objects, so walking
     100,000 items stays cheap (sitemaps). Items only, no author."""
+    for rows in listed_row_batches(lambda: nullcontext(session), *columns, offset=offset, limit=limit, batch=batch):
+        yield from rows
+
+
+def listed_row_batches(
+    session_factory: Callable[[], AbstractContextManager[Session]], *columns, offset: int = 0, limit: int | None = None, batch: int = 5000
+) -> Iterator[list[Row]]:
+    """`iter_listed_rows` a batch at a time, each batch read in a session of its own (keyset by id).
+
+    For answers streamed to a client (the sitemap): no connection is held while the client reads, so
+    slow readers cannot drain the pool for everyone else."""
     base = select(col(GalleryItem.id), *columns).where(listed_clause())
+    last_id: str | None = None
     if offset:
-        start = session.exec(select(GalleryItem.id).where(listed_clause()).order_by(col(GalleryItem.id)).offset(offset).limit(1)).first()
+        with session_factory() as session:
+            start = session.exec(
+                select(GalleryItem.id).where(listed_clause()).order_by(col(GalleryItem.id)).offset(offset).limit(1)
+            ).first()
         if start is None:
             return
         base = base.where(col(GalleryItem.id) >= start)
-    last_id: str | None = None
     remaining = limit
     while remaining is None or remaining > 0:
         size = batch if remaining is None else min(batch, remaining)
         query = base if last_id is None else base.where(col(GalleryItem.id) > last_id)
-        rows = session.connection().execute(query.order_by(col(GalleryItem.id)).limit(size)).all()  # rows, even of one column
-        yield from rows
+        with session_factory() as session:
+            rows = session.connection().execute(query.order_by(col(GalleryItem.id)).limit(size)).all()  # rows, even of one column
+        if rows:
+            yield rows
         if len(rows) < size:
             return
         last_id = rows[-1][0]

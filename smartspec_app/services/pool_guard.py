@@ -15,8 +15,8 @@ runs with it), `raise` refuses them.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
-import traceback
 from dataclasses import dataclass
 
 from sqlalchemy import event
@@ -36,14 +36,28 @@ class NestedCheckout(RuntimeError):
 class Violation:
     pool: str
     thread: str
-    stack: str
+    stack: str  # where the second connection was asked for
+    holding: str = ""  # where the connection the thread held was checked out
 
     def __str__(self) -> str:
-        return f"nested checkout from {self.pool} in thread {self.thread}:\n{self.stack}"
+        return f"nested checkout from {self.pool} in thread {self.thread}:\n{self.stack}\nwhile holding one checked out at:\n{self.holding}"
+
+
+def _our_frames(skip: int = 2) -> str:
+    """The calling stack's frames of this project (the library frames between them left out), outermost first."""
+    frames = []
+    frame = sys._getframe(skip)
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if "site-packages" not in name and "/lib/python3" not in name and "pool_guard" not in name:
+            frames.append(f'  File "{name}", line {frame.f_lineno}, in {frame.f_code.co_name}')
+        frame = frame.f_back
+    return "\n".join(reversed(frames[:40]))
 
 
 _holds: dict[tuple[int, int], set[int]] = {}  # (pool, thread) -> the pool entries that thread holds
 _owner: dict[int, tuple[int, int]] = {}  # pool entry -> (pool, thread) that checked it out (checkin may come from another thread)
+_where: dict[int, str] = {}  # pool entry -> the project frames that checked it out
 _violations: list[Violation] = []
 _lock = threading.Lock()
 
@@ -60,14 +74,16 @@ def watch(engine: Engine, mode: str = "record") -> None:
     @event.listens_for(engine, "checkout")
     def _checkout(_dbapi_conn, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection) -> None:
         key = (id(engine.pool), threading.get_ident())
+        where = _our_frames()
         with _lock:
             held = _holds.setdefault(key, set())
-            nested = bool(held)
+            holding = [_where.get(entry, "?") for entry in held]
             held.add(id(record))
             _owner[id(record)] = key
-        if not nested:
+            _where[id(record)] = where
+        if not holding:
             return
-        violation = Violation(pool_name, threading.current_thread().name, "".join(traceback.format_stack(limit=25)[:-1]))
+        violation = Violation(pool_name, threading.current_thread().name, where, "\n--\n".join(holding))
         with _lock:
             _violations.append(violation)
         if mode == "warn":
@@ -84,6 +100,7 @@ def watch(engine: Engine, mode: str = "record") -> None:
 def _release(entry: int) -> None:
     with _lock:
         key = _owner.pop(entry, None)
+        _where.pop(entry, None)
         if key is not None:
             held = _holds.get(key)
             if held is not None:

@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from smartspec_app.models import GalleryItem
 from smartspec_app.services.gallery import GalleryEntry
-from smartspec_app.services.gallery_feed import count_listed, iter_listed_rows, listed_categories
+from smartspec_app.services.gallery_feed import count_listed, listed_categories, listed_row_batches
 from smartspec_app.services.seo import SiteUrls, iso
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
@@ -124,22 +124,26 @@ class GallerySitemap:
         return index_xml(self.urls.absolute(f"/gallery/sitemap-{n}.xml") for n in range(1, pages + 1))
 
     def page_chunks(self, page: int) -> Iterator[str]:
-        """The urlset of file `page` (1-based): its share of the static URLs, then of the items."""
+        """The urlset of file `page` (1-based): its share of the static URLs, then of the items.
+
+        Streamed to the client without holding a database connection while it reads: each batch of
+        rows is read in a session of its own (gallery_feed.listed_row_batches)."""
         if page < 1:
             raise ValueError("sitemap pages start at 1")
-        with self.session_factory() as session:
-            yield from urlset_chunks(self._page_urls(session, page))
+        yield from urlset_chunks(self._page_urls(page))
 
-    def _page_urls(self, session: Session, page: int) -> Iterator[SitemapUrl | str]:
+    def _page_urls(self, page: int) -> Iterator[SitemapUrl | str]:
         start, stop = (page - 1) * self.limit, page * self.limit
-        static = self._static_urls(session)
+        with self.session_factory() as session:
+            static = self._static_urls(session)
         yield from static[start:stop]
         item_offset = max(0, start - len(static))
         item_limit = stop - max(start, len(static))
         if item_limit > 0:
             links = ItemLinks(self.urls)
-            for _id, *columns in iter_listed_rows(session, *ITEM_COLUMNS, offset=item_offset, limit=item_limit):
-                yield links.xml(*columns)
+            for rows in listed_row_batches(self.session_factory, *ITEM_COLUMNS, offset=item_offset, limit=item_limit):
+                for _id, *columns in rows:
+                    yield links.xml(*columns)
 
     def exists(self, page: int) -> bool:
         return 1 <= page <= self.page_count()

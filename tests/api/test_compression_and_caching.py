@@ -142,7 +142,7 @@ def test_hashed_assets_are_immutable_and_served_from_their_sidecars(site: str) -
 
 def test_html_is_cached_briefly_and_revalidated_by_etag(site: str, session: Session, media: Storage) -> None:
     item = shared_item(session, media, make_user(session), "Etagged")
-    for path in ("/login/", f"/gallery/{item.slug}", "/gallery"):  # Reflex's prerendered page and the server-rendered ones
+    for path in ("/login", f"/gallery/{item.slug}", "/gallery"):  # Reflex's prerendered page and the server-rendered ones
         first = get(site, path, "br")
         assert first.status_code == 200 and first.headers["cache-control"] == "public, max-age=60", path
         assert first.headers["etag"], path

@@ -209,7 +209,7 @@ def test_missing_and_private_items_are_a_real_404_under_every_spelling(
     for deeper in ("/gallery/a/b", f"/gallery/{private.slug}/edit", "/gallery/category/nature/extra/"):
         response = site_with_spa.get(deeper)
         assert response.status_code == 404 and parse_html(response.text).one("robots") == "noindex, nofollow", deeper
-    assert site_with_spa.get("/generate/").text.count("bare-shell") == 1  # other pages are Reflex's own business
+    assert site_with_spa.get("/generate").text.count("bare-shell") == 1  # other pages are Reflex's own business
 
 
 def test_gallery_listing_pages(client: httpx.Client, session: Session, media: LocalStorage, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -93,7 +93,7 @@ def test_every_kind_of_page_has_the_policy_and_its_inline_scripts_are_allowed(
     client: TestClient, session: Session, media: Storage, encoding: str
 ) -> None:
     item = shared_item(session, media, make_user(session), "A listed one")
-    for path, status in [("/", 200), ("/login/", 200), ("/gallery", 200), (f"/gallery/{item.slug}", 200), ("/no-such-page", 404)]:
+    for path, status in [("/", 200), ("/login", 200), ("/gallery", 200), (f"/gallery/{item.slug}", 200), ("/no-such-page", 404)]:
         answer = client.get(path, headers={"Accept-Encoding": encoding})
         assert answer.status_code == status, path
         assert answer.headers["content-type"].startswith("text/html"), path

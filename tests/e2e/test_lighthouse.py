@@ -37,8 +37,8 @@ def _pages(showcase: dict[str, list[str]]) -> dict[str, str]:
         "image item": f"/gallery/{showcase['image'][0]}",
         "video item": f"/gallery/{showcase['video'][0]}",
         "audio item": f"/gallery/{showcase['audio'][0]}",
-        "login": "/login/",
-        "signup": "/signup/",
+        "login": "/login",
+        "signup": "/signup",
     }
 
 
@@ -75,7 +75,7 @@ def test_every_text_answer_is_compressed_and_cached_as_it_should_be(client: http
         assert answer.headers.get("content-encoding") == "br", path
         if answer.headers["content-type"].startswith("text/html"):
             assert answer.headers["cache-control"] == "public, max-age=60" and answer.headers["etag"], path
-    page = client.get("/login/", headers={"Accept-Encoding": "gzip"})
+    page = client.get("/login", headers={"Accept-Encoding": "gzip"})
     assert page.headers["content-encoding"] == "gzip"
     assets = sorted(set(re.findall(r'"(/assets/[^"]+\.(?:js|css))"', page.text)))
     assert len(assets) > 5

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -108,3 +111,29 @@ def test_item_links_match_site_urls(storage: LocalStorage, url: str) -> None:
     at = utcnow()
     for args in (("a <&> slug", "image", url, None, at), ("clip", "video", "/m.mp4", url, at), ("s", "audio", "/s", None, None)):
         assert links.xml(*args) == sitemap.url_xml(links.url(*args))
+
+
+def test_a_streamed_sitemap_holds_no_connection_while_the_client_reads(engine: Engine, session: Session, storage: LocalStorage) -> None:
+    """Between two chunks the client may take its time: no session (so no pooled connection) stays open
+    meanwhile. It did: the whole stream ran in one session, and slow readers held the pool's connections."""
+    user = make_user(session)
+    for n in range(7):
+        shared_item(session, storage, user, f"Item {n}")
+    open_sessions = 0
+
+    @contextmanager
+    def counted() -> Iterator[Session]:
+        nonlocal open_sessions
+        open_sessions += 1
+        try:
+            with session_scope(engine) as s:
+                yield s
+        finally:
+            open_sessions -= 1
+
+    site = sitemap.GallerySitemap(counted, SiteUrls(BASE, storage))
+    seen = []
+    for chunk in site.page_chunks(1):
+        assert open_sessions == 0, f"a session was open while chunk {len(seen)} went to the client"
+        seen.append(chunk)
+    assert len(check_urlset("".join(seen))) == 7 + 2  # the items, /gallery and one category
