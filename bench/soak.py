@@ -230,7 +230,12 @@ async def _page(base_url: str, account: dict, stop_at: float, think: float, stat
         while time.monotonic() < stop_at:
             known = {t["id"] for t in tab.tasks()} | {tab.current_task().get("id")}
             sent = time.monotonic()
-            await tab.generate_image(f"Soak page: a {random.choice(('harbour', 'forest', 'city'))} at dawn", output_format="jpg")
+            try:
+                await tab.generate_image(f"Soak page: a {random.choice(('harbour', 'forest', 'city'))} at dawn", output_format="jpg")
+            except Exception as exc:  # the socket dropped: what a browser does is reconnect
+                stats.error(f"send: {type(exc).__name__}")
+                await tab.reconnect()
+                continue
             stats.tasks += 1
             try:
                 await tab.wait_for(lambda t, known=known: (t.current_task().get("id") or "") not in known, 60)

@@ -207,6 +207,13 @@ class Settings(BaseSettings):
     gallery_report_threshold: int = Field(
         3, ge=1, alias="GALLERY_REPORT_THRESHOLD", description="Open reports that hide an item until a moderator reviews it."
     )
+    sitemap_cache_seconds: int = Field(
+        300,
+        ge=0,
+        le=86400,
+        alias="SITEMAP_CACHE_SECONDS",
+        description="How long a rendered sitemap file is reused while the listed items are unchanged; 0: rendered every time.",
+    )
     sitemap_max_urls: int = Field(
         50_000, ge=1, le=50_000, alias="SITEMAP_MAX_URLS", description="URLs per gallery sitemap file; more make a sitemap index."
     )

@@ -16,7 +16,7 @@ Deeper paths no page has are a 404 too.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from smartspec_app.api.caching import html_page
 from smartspec_app.api.gallery import site_urls
+from smartspec_app.api.rendered_cache import RenderedCache
 from smartspec_app.api.spa_shell import SpaShell
 from smartspec_app.services import gallery, gallery_feed, gallery_search, seo, sitemap
 from smartspec_app.services.db import session_scope
@@ -54,19 +55,31 @@ def build_router(shell: SpaShell | None = None) -> APIRouter:
     def robots(request: Request) -> PlainTextResponse:
         return PlainTextResponse(sitemap.robots_txt(site_urls(request).base_url))
 
+    rendered = RenderedCache(ttl=get_settings().sitemap_cache_seconds)
+
+    def sitemap_answer(key: tuple, render: Callable[[], Iterator[str]]) -> Response:
+        """A sitemap file from the cache while the gallery's listed items are unchanged (api/rendered_cache.py)."""
+        cached = rendered.get(key) if rendered.ttl > 0 else None
+        if cached is not None:
+            return Response(cached, media_type="application/xml")
+        if rendered.ttl <= 0:
+            return StreamingResponse(render(), media_type="application/xml")
+        return StreamingResponse(rendered.stream(key, render), media_type="application/xml")
+
     @router.api_route("/gallery/sitemap.xml", methods=GET_HEAD)
     def sitemap_root(request: Request) -> Response:
         site = gallery_sitemap(request)
+        key = ("root", site.urls.base_url, site.limit, site.version())
         if site.is_index():
-            return Response(site.index(), media_type="application/xml")
-        return StreamingResponse(site.page_chunks(1), media_type="application/xml")
+            return sitemap_answer(key, lambda: iter([site.index()]))
+        return sitemap_answer(key, lambda: site.page_chunks(1))
 
     @router.api_route("/gallery/sitemap-{number}.xml", methods=GET_HEAD)
     def sitemap_file(number: int, request: Request) -> Response:
         site = gallery_sitemap(request)
         if not site.is_index() or not site.exists(number):
             return Response("no such sitemap file", status_code=404, media_type="text/plain")
-        return StreamingResponse(site.page_chunks(number), media_type="application/xml")
+        return sitemap_answer((number, site.urls.base_url, site.limit, site.version()), lambda: site.page_chunks(number))
 
     def listing(
         request: Request,

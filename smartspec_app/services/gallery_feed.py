@@ -221,6 +221,12 @@ def count_listed(session: Session) -> int:
     return session.exec(select(func.count()).select_from(GalleryItem).where(listed_clause())).one()
 
 
+def listed_version(session: Session) -> tuple[int, str]:
+    """(listed items, the latest change among them): anything that changes what a sitemap lists changes this."""
+    count, latest = session.exec(select(func.count(), func.max(GalleryItem.updated_at)).where(listed_clause())).one()
+    return count, str(latest or "")
+
+
 def listed_categories(session: Session) -> list[tuple[str, int]]:
     """(category, listed items) for every category that has some, in CATEGORIES order."""
     rows = dict(session.exec(select(GalleryItem.category, func.count()).where(listed_clause()).group_by(GalleryItem.category)).all())

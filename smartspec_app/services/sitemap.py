@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from smartspec_app.models import GalleryItem
 from smartspec_app.services.gallery import GalleryEntry
-from smartspec_app.services.gallery_feed import count_listed, listed_categories, listed_row_batches
+from smartspec_app.services.gallery_feed import count_listed, listed_categories, listed_row_batches, listed_version
 from smartspec_app.services.seo import SiteUrls, iso
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
@@ -115,6 +115,12 @@ class GallerySitemap:
         with self.session_factory() as session:
             total = len(self._static_urls(session)) + count_listed(session)
         return max(1, math.ceil(total / self.limit))
+
+    def version(self) -> tuple[int, str, int]:
+        """What the files depend on: listed items, their latest change, categories (cache key of a rendered file)."""
+        with self.session_factory() as session:
+            count, latest = listed_version(session)
+            return count, latest, len(listed_categories(session))
 
     def is_index(self) -> bool:
         return self.page_count() > 1

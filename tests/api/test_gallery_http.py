@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse
 
 from smartspec_app.api import build_api, gallery_pages
 from smartspec_app.models import User
-from smartspec_app.services import auth, gallery, keys
+from smartspec_app.services import auth, gallery, keys, sitemap
 from smartspec_app.services.storage import LocalStorage, get_storage
 from smartspec_app.settings import reload_settings
 from tests.support.gallery_data import completed_task, make_user, shared_item
@@ -317,6 +317,30 @@ def test_sitemap_and_robots(client: httpx.Client, session: Session, media: Local
 
     robots = client.get("/robots.txt")
     assert robots.status_code == 200 and f"Sitemap: {BASE}/gallery/sitemap.xml" in robots.text.splitlines()
+
+
+def test_a_rendered_sitemap_is_reused_until_the_listed_items_change(
+    client: httpx.Client, session: Session, media: LocalStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = make_user(session)
+    shared_item(session, media, user, "First", category="art")
+    renders = 0
+    original = sitemap.GallerySitemap.page_chunks
+
+    def counted(self, page: int):
+        nonlocal renders
+        renders += 1
+        yield from original(self, page)
+
+    monkeypatch.setattr(sitemap.GallerySitemap, "page_chunks", counted)
+    first = client.get("/gallery/sitemap.xml").content
+    assert client.get("/gallery/sitemap.xml").content == first and renders == 1  # the same bytes, rendered once
+    second = shared_item(session, media, user, "Second", category="art")
+    changed = client.get("/gallery/sitemap.xml").content
+    assert renders == 2 and f"/gallery/{second.slug}".encode() in changed  # a new listed item is there at once
+    hidden = shared_item(session, media, user, "Hidden", visibility="private")
+    assert client.get("/gallery/sitemap.xml").content == changed and renders == 2  # nothing listed changed
+    assert hidden.slug.encode() not in changed
 
 
 def test_sitemap_index_past_the_limit(
