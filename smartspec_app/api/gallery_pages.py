@@ -69,17 +69,19 @@ def build_router(shell: SpaShell | None = None) -> APIRouter:
     @router.api_route("/gallery/sitemap.xml", methods=GET_HEAD)
     def sitemap_root(request: Request) -> Response:
         site = gallery_sitemap(request)
-        key = ("root", site.urls.base_url, site.limit, site.version())
-        if site.is_index():
-            return sitemap_answer(key, lambda: iter([site.index()]))
+        version = site.version()
+        key = ("root", site.urls.base_url, site.limit, version)
+        if site.is_index(version):
+            return sitemap_answer(key, lambda: iter([site.index(version)]))
         return sitemap_answer(key, lambda: site.page_chunks(1))
 
     @router.api_route("/gallery/sitemap-{number}.xml", methods=GET_HEAD)
     def sitemap_file(number: int, request: Request) -> Response:
         site = gallery_sitemap(request)
-        if not site.is_index() or not site.exists(number):
+        version = site.version()
+        if not site.is_index(version) or not site.exists(number, version):
             return Response("no such sitemap file", status_code=404, media_type="text/plain")
-        return sitemap_answer((number, site.urls.base_url, site.limit, site.version()), lambda: site.page_chunks(number))
+        return sitemap_answer((number, site.urls.base_url, site.limit, version), lambda: site.page_chunks(number))
 
     def listing(
         request: Request,

@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from smartspec_app.models import GalleryItem
 from smartspec_app.services.gallery import GalleryEntry
-from smartspec_app.services.gallery_feed import count_listed, listed_categories, listed_row_batches, listed_version
+from smartspec_app.services.gallery_feed import listed_categories, listed_row_batches, listed_version
 from smartspec_app.services.seo import SiteUrls, iso
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
@@ -110,23 +110,24 @@ class GallerySitemap:
     def _static_urls(self, session: Session) -> list[SitemapUrl]:
         return [SitemapUrl(self.urls.gallery()), *(SitemapUrl(self.urls.category(name)) for name, _n in listed_categories(session))]
 
-    def page_count(self) -> int:
-        """How many urlset files there are (1 means /gallery/sitemap.xml is the urlset)."""
-        with self.session_factory() as session:
-            total = len(self._static_urls(session)) + count_listed(session)
-        return max(1, math.ceil(total / self.limit))
-
     def version(self) -> tuple[int, str, int]:
-        """What the files depend on: listed items, their latest change, categories (cache key of a rendered file)."""
+        """What the files depend on: listed items, their latest change, categories. One read serves a
+        request: the cache key of a rendered file and, passed back in, the page count below."""
         with self.session_factory() as session:
             count, latest = listed_version(session)
             return count, latest, len(listed_categories(session))
 
-    def is_index(self) -> bool:
-        return self.page_count() > 1
+    def page_count(self, version: tuple[int, str, int] | None = None) -> int:
+        """How many urlset files there are (1 means /gallery/sitemap.xml is the urlset)."""
+        count, _latest, categories = version or self.version()
+        total = 1 + categories + count  # /gallery, each listed category, each listed item (_static_urls)
+        return max(1, math.ceil(total / self.limit))
 
-    def index(self) -> str:
-        pages = self.page_count()
+    def is_index(self, version: tuple[int, str, int] | None = None) -> bool:
+        return self.page_count(version) > 1
+
+    def index(self, version: tuple[int, str, int] | None = None) -> str:
+        pages = self.page_count(version)
         return index_xml(self.urls.absolute(f"/gallery/sitemap-{n}.xml") for n in range(1, pages + 1))
 
     def page_chunks(self, page: int) -> Iterator[str]:
@@ -151,8 +152,8 @@ class GallerySitemap:
                 for _id, *columns in rows:
                     yield links.xml(*columns)
 
-    def exists(self, page: int) -> bool:
-        return 1 <= page <= self.page_count()
+    def exists(self, page: int, version: tuple[int, str, int] | None = None) -> bool:
+        return 1 <= page <= self.page_count(version)
 
 
 def robots_txt(base_url: str) -> str:
