@@ -31,12 +31,8 @@ with session_scope() as session:
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
     live = LiveApp(tmp_path_factory.mktemp("moderation") / "data", extra_env={"GALLERY_AUTO_APPROVE": "false"})
-    try:
-        live.start()
+    with live.running():
         yield live
-    finally:
-        live.stop()
-        live.release()
 
 
 def test_admin_approves_a_pending_item_and_a_non_admin_is_refused(app: LiveApp, page: Page) -> None:

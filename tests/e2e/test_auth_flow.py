@@ -20,12 +20,8 @@ pytestmark = pytest.mark.e2e
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
     """An app of its own: its first account must be this module's first sign-up."""
     live = LiveApp(tmp_path_factory.mktemp("auth") / "data")
-    try:
-        live.start()
+    with live.running():
         yield live
-    finally:
-        live.stop()
-        live.release()
 
 
 def log_in(page: Page, app: LiveApp, email: str, password: str, query: str = "") -> None:

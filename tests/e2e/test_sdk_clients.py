@@ -37,12 +37,8 @@ def api_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
             "PUBLIC_BASE_URL": "",
         },
     )
-    try:
-        app.start()
+    with app.running():
         yield app
-    finally:
-        app.stop()
-        app.release()
 
 
 @pytest.fixture(scope="module")

@@ -28,12 +28,8 @@ with session_scope() as s:
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
     """Its own app, with kie.ai pointed at a closed local port so balance checks fail fast."""
     live = LiveApp(tmp_path_factory.mktemp("secrets") / "data", extra_env={"KIE_AI_BASE_URL": "http://127.0.0.1:9"})
-    try:
-        live.start()
+    with live.running():
         yield live
-    finally:
-        live.stop()
-        live.release()
 
 
 class FrameLog:

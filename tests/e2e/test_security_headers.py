@@ -52,12 +52,8 @@ def partner_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
         backend_only=True,
         extra_env={"CORS_ORIGINS": PARTNER, "TRUSTED_PROXIES": "1"},
     )
-    try:
-        app.start()
+    with app.running():
         yield app
-    finally:
-        app.stop()
-        app.release()
 
 
 def test_every_page_carries_the_policy_its_own_scripts_pass(client: httpx.Client, items: dict[str, str]) -> None:

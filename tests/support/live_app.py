@@ -9,6 +9,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -132,6 +134,16 @@ class LiveApp:
         with self.log_path.open("rb") as written:
             written.seek(log_start)
             self.startup_output = written.read().decode(errors="replace")
+
+    @contextmanager
+    def running(self) -> Iterator[LiveApp]:
+        """Started for the block, then stopped and its build lock let go (a test module's own app)."""
+        try:
+            self.start()
+            yield self
+        finally:
+            self.stop()
+            self.release()
 
     def _hold_build_lock(self) -> None:
         """One test process per checkout at a time runs live apps: they compile into the same .web."""
